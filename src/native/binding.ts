@@ -1,0 +1,68 @@
+// Loads the compiled addon (native/build/Release/diagkit.node) and types it.
+// The raw binding returns -errno on failure; see errors.ts for the conversion.
+import {createRequire} from 'node:module'
+import {fileURLToPath} from 'node:url'
+import path from 'node:path'
+
+export type FdType =
+  | 'pipe' | 'fifo' | 'file' | 'directory' | 'chardev' | 'blockdev'
+  | 'stream-socket' | 'dgram-socket' | 'seqpacket-socket' | 'unknown'
+
+/** Callback of DgramReceiver: kind 0 = datagram, 1 = error (-errno), 2 = fd limit reached (paused). */
+export type ReceiverCallback = (kind: number, a: Buffer | number, fds?: number[], trunc?: boolean, ctrunc?: boolean) => void
+
+export interface RawDgramReceiver {
+  start(): number
+  stop(): void
+  close(): void
+}
+
+export interface RawPoller {
+  start(readable: boolean, writable?: boolean): number
+  stop(): void
+  close(): void
+}
+
+export interface RawBinding {
+  socket(type: 'dgram' | 'stream'): number
+  bind(fd: number, path: string): number
+  listen(fd: number, backlog: number): number
+  connect(fd: number, path: string): number
+  sendFds(fd: number, payload: Buffer, fds: number[]): number
+  socketPair(): [number, number] | number
+  peerCred(fd: number): {gid: number; pid: number; uid: number} | number
+  fdType(fd: number): FdType | number
+  lseek(fd: number, offset: number, whence: 'cur' | 'data' | 'end' | 'set'): number
+  setNonBlocking(fd: number, on: boolean): number
+  setCloexec(fd: number, on: boolean): number
+  realtime(out: Float64Array): void
+  monotonic(out: Float64Array): void
+  DgramReceiver: new (fd: number, maxFds: number, cb: ReceiverCallback) => RawDgramReceiver
+  Poller: new (fd: number, cb: (status: number, readable: boolean, writable: boolean) => void) => RawPoller
+}
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
+const candidates = [
+  path.join(root, 'native/build/Release/diagkit.node'),
+  path.join(root, 'native/build/Debug/diagkit.node'),
+]
+
+function load(): RawBinding {
+  const require = createRequire(import.meta.url)
+  const failures: string[] = []
+  for (const file of candidates) {
+    try {
+      return require(file) as RawBinding
+    } catch (error) {
+      failures.push(`${file}: ${(error as Error).message.split('\n')[0]}`)
+    }
+  }
+  const err = new Error(
+    'diagkit native addon is not built. Run `npm install` (needs python3, make and g++) ' +
+      `in ${root}.\nTried:\n  ${failures.join('\n  ')}`,
+  )
+  ;(err as NodeJS.ErrnoException).code = 'ENOADDON'
+  throw err
+}
+
+export const binding: RawBinding = load()

@@ -1,0 +1,154 @@
+// Typed, throwing wrappers around the addon. Everything Node itself can do
+// (pipes, stream sockets, files) stays in Node; this covers only the rest.
+import fs from 'node:fs'
+import {binding, type FdType} from './binding.js'
+import {check, systemError} from './errors.js'
+
+export type {FdType} from './binding.js'
+export {systemError} from './errors.js'
+
+/** A non-blocking, close-on-exec AF_UNIX socket. */
+export function unixSocket(type: 'dgram' | 'stream'): number {
+  return check(binding.socket(type), 'socket')
+}
+
+export function bindUnix(fd: number, path: string): void {
+  check(binding.bind(fd, path), 'bind', path)
+}
+
+export function listenFd(fd: number, backlog = 511): void {
+  check(binding.listen(fd, backlog), 'listen')
+}
+
+export function connectUnix(fd: number, path: string): void {
+  check(binding.connect(fd, path), 'connect', path)
+}
+
+/** Sends one datagram carrying `fds` (SCM_RIGHTS). Throws EAGAIN when the receiver's queue is full. */
+export function sendFds(fd: number, payload: Buffer, fds: number[]): number {
+  return check(binding.sendFds(fd, payload, fds), 'sendmsg')
+}
+
+/** A connected pair of blocking, close-on-exec SOCK_STREAM sockets. */
+export function socketPair(): [number, number] {
+  return check(binding.socketPair(), 'socketpair')
+}
+
+export function peerCred(fd: number): {gid: number; pid: number; uid: number} {
+  return check(binding.peerCred(fd), 'getsockopt')
+}
+
+export function fdType(fd: number): FdType {
+  return check(binding.fdType(fd), 'fstat')
+}
+
+export function lseek(fd: number, offset: number, whence: 'cur' | 'data' | 'end' | 'set'): number {
+  return check(binding.lseek(fd, offset, whence), 'lseek')
+}
+
+export function setNonBlocking(fd: number, on: boolean): void {
+  check(binding.setNonBlocking(fd, on), 'fcntl')
+}
+
+export function setCloexec(fd: number, on: boolean): void {
+  check(binding.setCloexec(fd, on), 'fcntl')
+}
+
+const clockBuf = new Float64Array(2)
+
+/** CLOCK_REALTIME as [seconds, nanoseconds]; the array is reused by the next call. */
+export function realtime(): Float64Array {
+  binding.realtime(clockBuf)
+  return clockBuf
+}
+
+/** CLOCK_MONOTONIC as [seconds, nanoseconds]; the array is reused by the next call. */
+export function monotonic(): Float64Array {
+  binding.monotonic(clockBuf)
+  return clockBuf
+}
+
+export function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd)
+  } catch {
+    // already closed or never valid: nothing to release
+  }
+}
+
+export interface Datagram {
+  name: Buffer
+  fds: number[]
+  /** MSG_TRUNC: the payload was longer than the receive buffer. */
+  truncated: boolean
+  /** MSG_CTRUNC: more fds were sent than the control buffer takes; extra fds were dropped by the kernel. */
+  controlTruncated: boolean
+}
+
+export interface DatagramHandlers {
+  datagram(d: Datagram): void
+  error(err: NodeJS.ErrnoException): void
+  /** The process is at its fd limit: receiving is paused until resume(). */
+  fdLimit(err: NodeJS.ErrnoException): void
+}
+
+/**
+ * Receives datagrams with their fds from a bound AF_UNIX SOCK_DGRAM socket.
+ * Holds `maxFds` spare fds so the kernel never drops a datagram's fds for lack
+ * of room; at the fd limit it pauses and reports instead of spinning.
+ */
+export class DatagramReceiver {
+  private readonly raw
+  private closed = false
+
+  constructor(readonly fd: number, maxFds: number, handlers: DatagramHandlers) {
+    this.raw = new binding.DgramReceiver(fd, maxFds, (kind, a, fds, trunc, ctrunc) => {
+      if (kind === 0) {
+        handlers.datagram({name: a as Buffer, fds: fds ?? [], truncated: Boolean(trunc), controlTruncated: Boolean(ctrunc)})
+      } else if (kind === 2) {
+        handlers.fdLimit(systemError(a as number, 'recvmsg'))
+      } else {
+        handlers.error(systemError(a as number, 'recvmsg'))
+      }
+    })
+  }
+
+  start(): void {
+    check(this.raw.start(), 'uv_poll_start')
+  }
+
+  stop(): void {
+    this.raw.stop()
+  }
+
+  /** Stops watching; the caller still owns (and closes) the fd. */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.raw.close()
+  }
+}
+
+/** Readiness watch on any pollable fd; the caller reads (non-blocking) when told. */
+export class ReadinessWatch {
+  private readonly raw
+  private closed = false
+
+  constructor(readonly fd: number, onReady: (err: NodeJS.ErrnoException | undefined) => void) {
+    this.raw = new binding.Poller(fd, (status) => onReady(status < 0 ? systemError(status, 'poll') : undefined))
+  }
+
+  start(): void {
+    check(this.raw.start(true, false), 'uv_poll_start')
+  }
+
+  stop(): void {
+    this.raw.stop()
+  }
+
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    this.raw.close()
+  }
+}
