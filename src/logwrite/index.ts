@@ -1,0 +1,19 @@
+// diagkit logwrite library: follows memlogd and writes one rotated file per source.
+//
+// File naming (what `diagnose` reads), inside --log-dir:
+//   <safe>.log            active file, where <safe> = safeFileName(source)
+//   <safe>.log.0          newest rotated file, then <safe>.log.1 … <safe>.log.<N-2>
+//   <safe>.log.<k>.gz     the same rotated files, gzip-compressed, under --compress
+//                         (a directory may hold both forms after a change of setting)
+// N = --max-log-files counts the active file. Dot-files (logwrite's cursor state,
+// temporary files) are not logs: parseLogFileName returns undefined for them.
+
+export {
+  SAFE_NAME_MAX,
+  activeFileName,
+  type LogFileName,
+  parseLogFileName,
+  rotatedFileName,
+  safeFileName,
+  sourceFromSafeName,
+} from './safe-name.js'
