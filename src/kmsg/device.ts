@@ -1,0 +1,37 @@
+// The kernel log device behind a tiny interface, so the reader can be driven
+// by a fake in tests. The real one is /dev/kmsg opened non-blocking: a read
+// returns one record, or throws EAGAIN when none is ready — it never blocks.
+import fs from 'node:fs'
+import {lseek} from '../native/index.js'
+
+export const DEFAULT_KMSG_DEVICE = '/dev/kmsg'
+
+export interface KmsgDevice {
+  /** Reads one record into buf and returns its length; throws Node-style errno errors (EAGAIN, EPIPE, EINVAL, …). */
+  read(buf: Buffer): number
+  /** Skips everything held now: later reads return only new records. */
+  seekEnd(): void
+  close(): void
+  /** Pollable fd for readiness watching (absent on fakes that are driven by hand). */
+  readonly fd?: number
+  readonly path: string
+}
+
+export function openKmsgDevice(path: string = DEFAULT_KMSG_DEVICE): KmsgDevice {
+  // libuv adds O_CLOEXEC; O_NONBLOCK turns "no record yet" into EAGAIN.
+  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
+  let open = true
+  return {
+    fd,
+    path,
+    read: (buf) => fs.readSync(fd, buf, 0, buf.length, null),
+    seekEnd: () => {
+      lseek(fd, 0, 'end')
+    },
+    close: () => {
+      if (!open) return
+      open = false
+      fs.closeSync(fd)
+    },
+  }
+}

@@ -1,0 +1,33 @@
+// Everything the kernel holds now: open, drain to EAGAIN, close.
+import {DEFAULT_KMSG_DEVICE, openKmsgDevice, type KmsgDevice} from './device.js'
+import {KmsgReader, type ReaderOptions} from './reader.js'
+import type {KmsgRecord} from './record.js'
+
+export interface DumpOptions extends ReaderOptions {
+  device?: string
+  /** Injected device (tests); `device` is ignored when given. */
+  open?: (path: string) => KmsgDevice
+}
+
+/** Synchronous core of a dump, streaming records to onRecord. Returns the seq of the last kernel record read. */
+export function drainKmsg(opts: DumpOptions, onRecord: (r: KmsgRecord) => void): bigint | undefined {
+  const dev = (opts.open ?? openKmsgDevice)(opts.device ?? DEFAULT_KMSG_DEVICE)
+  try {
+    const reader = new KmsgReader(dev, opts)
+    reader.drain(onRecord)
+    return reader.lastSeq
+  } finally {
+    dev.close()
+  }
+}
+
+/**
+ * Every record the kernel holds now, oldest first (with a synthetic record
+ * where some were overwritten while reading). Rejects with a Node-style error
+ * (code EACCES, EPERM, ENOENT, EINVAL, …) when the device cannot be read.
+ */
+export async function dumpKmsg(opts: {device?: string} = {}): Promise<KmsgRecord[]> {
+  const records: KmsgRecord[] = []
+  drainKmsg({device: opts.device}, (r) => records.push(r))
+  return records
+}

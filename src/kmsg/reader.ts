@@ -1,0 +1,130 @@
+// Turns device reads into records: one record per read, drained to EAGAIN.
+// EPIPE (records overwritten) and seq gaps become one synthetic "lost"
+// record; EINVAL (record larger than the buffer) is a clear fatal error;
+// other errors are thrown for the caller to reopen and resume after lastSeq.
+import type {KmsgDevice} from './device.js'
+import {KmsgParseError, parseKmsgRecord, type KmsgRecord} from './record.js'
+
+export const DEFAULT_READ_BUFFER = 16 * 1024
+/** Kernel's limit for one /dev/kmsg record (CONSOLE_EXT_LOG_MAX); smaller buffers lose records to EINVAL. */
+export const MIN_READ_BUFFER = 8 * 1024
+
+/** Facility and level of diagkit's own "records lost" record: syslog.warning. */
+export const LOST_FACILITY = 5
+export const LOST_LEVEL = 4
+
+export class KmsgReadError extends Error {
+  constructor(message: string, readonly code: string, override readonly cause?: unknown) {
+    super(message)
+    this.name = 'KmsgReadError'
+  }
+}
+
+export interface ReaderOptions {
+  bufferSize?: number
+  /** Skip records with seq <= after (resuming from a state file); a gap after it is reported as lost. */
+  after?: bigint
+  /** A read that does not parse; the reader skips it and goes on. */
+  onBadRecord?: (err: KmsgParseError) => void
+}
+
+export type DrainEnd = 'drained' | 'eof'
+
+export function lostRecord(first: bigint | undefined, last: bigint, usec: bigint): KmsgRecord {
+  let what: string
+  if (first === undefined) what = `records lost before seq ${last + 1n}`
+  else {
+    const n = last - first + 1n
+    what = n === 1n ? `1 record lost (seq ${first})` : `${n} records lost (seq ${first}-${last})`
+  }
+  return {
+    seq: last,
+    facility: LOST_FACILITY,
+    level: LOST_LEVEL,
+    usec,
+    flags: '-',
+    continuation: false,
+    text: `diagkit kmsg: ${what}: overwritten in the kernel ring before they were read`,
+    dict: {},
+    lost: first === undefined ? {last} : {first, last},
+  }
+}
+
+function errnoCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null ? (err as NodeJS.ErrnoException).code : undefined
+}
+
+export class KmsgReader {
+  /** Seq of the last kernel record delivered (never a synthetic one). */
+  lastSeq: bigint | undefined
+  private readonly buf: Buffer
+  private after: bigint | undefined
+  private overwritten = false
+
+  constructor(private device: KmsgDevice, private readonly opts: ReaderOptions = {}) {
+    const size = opts.bufferSize ?? DEFAULT_READ_BUFFER
+    if (size < MIN_READ_BUFFER) throw new RangeError(`kmsg read buffer must be at least ${MIN_READ_BUFFER} bytes`)
+    this.buf = Buffer.allocUnsafe(size)
+    this.after = opts.after
+  }
+
+  /** Continues on a reopened device: records up to lastSeq are skipped, a gap is reported. */
+  replaceDevice(device: KmsgDevice): void {
+    this.device = device
+    if (this.lastSeq !== undefined) this.after = this.lastSeq
+  }
+
+  /**
+   * Reads until the device has nothing more (EAGAIN, or a 0-byte read = 'eof'),
+   * calling onRecord for each record in order. Throws KmsgReadError on EINVAL;
+   * rethrows any other read error after the records before it were delivered.
+   */
+  drain(onRecord: (r: KmsgRecord) => void): DrainEnd {
+    for (;;) {
+      let n: number
+      try {
+        n = this.device.read(this.buf)
+      } catch (error) {
+        const code = errnoCode(error)
+        if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return 'drained'
+        if (code === 'EPIPE') {
+          this.overwritten = true
+          continue
+        }
+        if (code === 'EINTR') continue
+        if (code === 'EINVAL') {
+          throw new KmsgReadError(
+            `read ${this.device.path}: EINVAL: a record did not fit the ${this.buf.length}-byte read buffer`,
+            'EINVAL',
+            error,
+          )
+        }
+        throw error
+      }
+      if (n === 0) return 'eof'
+      let rec: KmsgRecord
+      try {
+        rec = parseKmsgRecord(this.buf.toString('latin1', 0, n))
+      } catch (error) {
+        if (!(error instanceof KmsgParseError)) throw error
+        this.opts.onBadRecord?.(error)
+        continue
+      }
+      this.deliver(rec, onRecord)
+    }
+  }
+
+  private deliver(rec: KmsgRecord, onRecord: (r: KmsgRecord) => void): void {
+    const floor = this.lastSeq ?? this.after
+    if (floor !== undefined && rec.seq <= floor) {
+      this.overwritten = false // a reopened device starts over from the oldest record
+      return
+    }
+    const expected = floor === undefined ? undefined : floor + 1n
+    if (expected !== undefined && rec.seq > expected) onRecord(lostRecord(expected, rec.seq - 1n, rec.usec))
+    else if (this.overwritten && expected === undefined && rec.seq > 0n) onRecord(lostRecord(undefined, rec.seq - 1n, rec.usec))
+    this.overwritten = false
+    this.lastSeq = rec.seq
+    onRecord(rec)
+  }
+}

@@ -1,0 +1,63 @@
+// --state FILE: the last seq written out, with the boot it belongs to (seq
+// restarts at 0 on every boot). Saved by write-then-rename so a crash leaves
+// the old state or the new one, never half of either.
+import fs from 'node:fs'
+
+export interface KmsgState {
+  bootId: string
+  seq: bigint
+}
+
+const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id'
+
+export function currentBootId(file = BOOT_ID_FILE): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim()
+  } catch {
+    return ''
+  }
+}
+
+export class StateFileError extends Error {
+  override name = 'StateFileError'
+}
+
+/** The saved state, or undefined when the file does not exist. Throws StateFileError when it is not a state file. */
+export function readState(file: string): KmsgState | undefined {
+  let text: string
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new StateFileError(`cannot read state file ${file}: ${(error as Error).message}`)
+  }
+  let obj: unknown
+  try {
+    obj = JSON.parse(text)
+  } catch {
+    throw new StateFileError(`state file ${file} is not JSON; remove it to start over`)
+  }
+  const o = obj as {bootId?: unknown; seq?: unknown}
+  if (typeof o !== 'object' || o === null || typeof o.bootId !== 'string' || typeof o.seq !== 'string' || !/^[0-9]{1,20}$/.test(o.seq)) {
+    throw new StateFileError(`state file ${file} does not hold {"bootId": "...", "seq": "<digits>"}; remove it to start over`)
+  }
+  return {bootId: o.bootId, seq: BigInt(o.seq)}
+}
+
+export function writeState(file: string, state: KmsgState): void {
+  const tmp = `${file}.${process.pid}.tmp`
+  const fd = fs.openSync(tmp, 'w', 0o644)
+  try {
+    fs.writeSync(fd, `${JSON.stringify({bootId: state.bootId, seq: state.seq.toString()})}\n`)
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+  fs.renameSync(tmp, file)
+}
+
+/** The seq to resume after: the saved one when it is from this boot, else none (a new boot's records are all new). */
+export function resumeAfter(state: KmsgState | undefined, bootId: string): bigint | undefined {
+  if (!state || bootId === '' || state.bootId !== bootId) return undefined
+  return state.seq
+}
