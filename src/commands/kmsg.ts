@@ -1,0 +1,163 @@
+import {Command, Flags} from '@oclif/core'
+import fs from 'node:fs'
+// Only types at the top: the library (and the native addon) load in run(), chalk only for colour on a TTY.
+import type {KmsgRecord, RecordFilter} from '../kmsg/index.js'
+
+type Lib = typeof import('../kmsg/index.js')
+
+export default class Kmsg extends Command {
+  static description = `Without flags this is LinuxKit's kmsg service: it follows /dev/kmsg forever and writes one line per kernel record to stderr, "(<seq>) - <RFC 3339 nano time>: <text>", so that memlogd captures it like any service. With --dump it prints what the kernel holds now (to stdout) and exits, like dmesg.
+
+Times are the boot time (realtime − monotonic clock) plus the record's microseconds. Line output keeps the kernel's \\xNN escapes, so a record is always one line; --json decodes them. JSON "seq" is a decimal string (it is 64-bit), "usec" the raw microseconds since boot. When records were overwritten before they could be read, one line says how many (and which seqs) were lost.
+
+With --state FILE the last seq written is saved after every batch; a restart resumes after it (same boot only), so records are not repeated. Reading /dev/kmsg needs root or CAP_SYSLOG when kernel.dmesg_restrict is 1.`
+
+  static examples = [
+    {command: '<%= config.bin %> <%= command.id %>', description: 'Run as the kmsg service: follow the kernel log to stderr'},
+    {command: '<%= config.bin %> run -n kmsg -- <%= config.bin %> <%= command.id %> --state /run/kmsg.state', description: 'Feed memlogd, resuming after a restart without repeats'},
+    {command: '<%= config.bin %> <%= command.id %> --dump --human -T --level err+', description: 'Errors and worse held now, dmesg-style with wall-clock times'},
+    {command: '<%= config.bin %> <%= command.id %> --dump --json --since 10m', description: 'The last ten minutes as JSON, one object per line'},
+    {command: '<%= config.bin %> <%= command.id %> --since-end --stdout --facility kern', description: 'Only new kernel-facility records, to stdout'},
+  ]
+
+  static flags = {
+    ctime: Flags.boolean({char: 'T', default: false, description: 'Human form with local wall-clock time instead of seconds since boot (implies --human).', exclusive: ['json']}),
+    device: Flags.string({default: '/dev/kmsg', description: 'Kernel log device to read.', hidden: false}),
+    dump: Flags.boolean({default: false, description: 'Print the records the kernel holds now and exit (writes to stdout).'}),
+    facility: Flags.string({char: 'f', description: 'Only these facilities, comma-separated: kern, user, mail, daemon, auth, syslog, lpr, news, uucp, cron, authpriv, ftp, local0-local7 (or numbers).'}),
+    human: Flags.boolean({char: 'H', default: false, description: 'dmesg-like lines "[    5.140900] text", coloured by level on a terminal.', exclusive: ['json']}),
+    json: Flags.boolean({default: false, description: 'One JSON object per record: seq, time, usec, facility, level, flags, text (escapes decoded), dict.'}),
+    level: Flags.string({char: 'l', description: 'Only these levels, comma-separated: emerg, alert, crit, err, warn, notice, info, debug (or 0-7); "err+" adds the more severe ones, "+warn" the less severe.'}),
+    since: Flags.string({description: 'Only records at or after TIME: RFC 3339 ("2026-12-03T15:20:56Z"; no zone = local) or a duration ago ("90s", "10m", "2h", "1d").'}),
+    'since-end': Flags.boolean({default: false, description: 'Follow only records that arrive from now on.', exclusive: ['dump']}),
+    state: Flags.string({description: 'File keeping the last seq written; resume after it on restart (same boot).'}),
+    stdout: Flags.boolean({default: false, description: 'Follow to stdout instead of stderr.'}),
+  }
+
+  static summary = 'Stream or dump the kernel log (/dev/kmsg), as LinuxKit\'s kmsg service or a dmesg replacement.'
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Kmsg)
+    const lib: Lib = await import('../kmsg/index.js')
+
+    const filter: RecordFilter = {}
+    try {
+      if (flags.level !== undefined) filter.levels = lib.parseLevels(flags.level)
+      if (flags.facility !== undefined) filter.facilities = lib.parseFacilities(flags.facility)
+      if (flags.since !== undefined) filter.sinceNs = lib.parseSince(flags.since, BigInt(Date.now()) * 1_000_000n)
+    } catch (error) {
+      if (error instanceof lib.FilterError) this.error(error.message, {exit: 2})
+      throw error
+    }
+
+    let after: bigint | undefined
+    const bootId = flags.state === undefined ? '' : lib.currentBootId()
+    if (flags.state !== undefined) {
+      try {
+        after = lib.resumeAfter(lib.readState(flags.state), bootId)
+      } catch (error) {
+        if (error instanceof lib.StateFileError) this.error(error.message, {exit: 2})
+        throw error
+      }
+    }
+    const saveState = (seq: bigint | undefined) => {
+      if (flags.state !== undefined && seq !== undefined) lib.writeState(flags.state, {bootId, seq})
+    }
+
+    const toStdout = flags.dump || flags.stdout
+    const out = toStdout ? process.stdout : process.stderr
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      // The reader went away (| head, memlogd stopped): nothing left to do.
+      if (err.code === 'EPIPE') process.exit(flags.dump ? 0 : 1)
+      throw err
+    })
+    const render = await this.renderer(lib, flags, out)
+    const filtering = lib.hasFilter(filter)
+    const onBadRecord = (err: Error) => this.warn(`skipped a record that does not parse: ${err.message}`)
+
+    if (flags.dump) {
+      const boot = lib.bootTimeNs()
+      filter.bootTimeNs = boot
+      const lines: string[] = []
+      let last: bigint | undefined
+      try {
+        last = lib.drainKmsg({device: flags.device, after, onBadRecord}, (r) => {
+          if (!filtering || lib.matches(r, filter)) lines.push(render(r, boot))
+        })
+      } catch (error) {
+        this.deviceError(error, flags.device)
+      }
+      if (lines.length > 0) out.write(`${lines.join('\n')}\n`)
+      saveState(last)
+      return
+    }
+
+    const follower = new lib.KmsgFollower({
+      device: flags.device,
+      sinceEnd: flags['since-end'] && after === undefined,
+      after,
+      onBadRecord,
+      onRecords: (records: KmsgRecord[]) => {
+        const boot = lib.bootTimeNs() // per batch: follows clock steps (NTP) on long runs
+        filter.bootTimeNs = boot
+        let text = ''
+        for (const r of records) if (!filtering || lib.matches(r, filter)) text += `${render(r, boot)}\n`
+        if (text !== '') out.write(text)
+        saveState(follower.lastSeq)
+      },
+      onRetry: (err, ms) => this.warn(`reading ${flags.device} failed (${err.message}); reopening in ${ms} ms`),
+    })
+    try {
+      follower.start()
+    } catch (error) {
+      this.deviceError(error, flags.device)
+    }
+    const stop = () => follower.stop()
+    process.once('SIGTERM', stop)
+    process.once('SIGINT', stop)
+    try {
+      await follower.done
+    } catch (error) {
+      this.deviceError(error, flags.device)
+    } finally {
+      process.removeListener('SIGTERM', stop)
+      process.removeListener('SIGINT', stop)
+    }
+  }
+
+  private async renderer(lib: Lib, flags: {ctime: boolean; human: boolean; json: boolean}, out: NodeJS.WriteStream): Promise<(r: KmsgRecord, boot: bigint) => string> {
+    if (flags.json) return (r, boot) => JSON.stringify(lib.recordToJson(r, boot))
+    if (!flags.human && !flags.ctime) return (r, boot) => lib.formatLinuxkitLine(r, boot)
+    let colors: import('../kmsg/index.js').HumanColors | undefined
+    if (out.isTTY) {
+      const {default: chalk, chalkStderr} = await import('chalk')
+      const c = out === process.stderr ? chalkStderr : chalk
+      if (c.level > 0) {
+        colors = {
+          time: (s) => c.green(s),
+          level: (lv, s) => (lv <= 2 ? c.bold.red(s) : lv === 3 ? c.red(s) : lv === 4 ? c.yellow(s) : lv === 5 ? c.bold(s) : s),
+        }
+      }
+    }
+    return (r, boot) => lib.formatHumanLine(r, {bootTimeNs: boot, colors, ctime: flags.ctime})
+  }
+
+  /** A device that cannot be read: one clear line, with a hint for permissions. */
+  private deviceError(error: unknown, device: string): never {
+    const err = error as NodeJS.ErrnoException
+    const code = err?.code
+    if (code === 'EACCES' || code === 'EPERM') {
+      let hint = 'run as root or with CAP_SYSLOG'
+      try {
+        if (fs.readFileSync('/proc/sys/kernel/dmesg_restrict', 'utf8').trim() === '1') hint += ' (kernel.dmesg_restrict = 1 limits the kernel log to privileged users)'
+      } catch {
+        // no procfs: keep the plain hint
+      }
+      this.error(`cannot read ${device}: permission denied (${code}); ${hint}`, {exit: 1})
+    }
+    if (code === 'ENOENT') this.error(`cannot read ${device}: no such device (ENOENT)`, {exit: 1})
+    if (code === 'EINVAL') this.error(`${err.message}; the kernel log cannot be read safely`, {exit: 1})
+    if (code !== undefined && err.message) this.error(`cannot read ${device}: ${err.message}`, {exit: 1})
+    throw error
+  }
+}
