@@ -1,0 +1,84 @@
+import {Flags} from '@oclif/core'
+import {DiagkitCommand} from '../cli/base-command.js'
+import {DEFAULT_LOG_SOCKET, DEFAULT_QUERY_SOCKET} from '../protocol/constants.js'
+import {Daemon} from '../memlogd/daemon.js'
+import {daemonize} from '../memlogd/daemonize.js'
+import {nonBlockingWriter} from '../memlogd/console-echo.js'
+import {SocketSetupError} from '../memlogd/socket-files.js'
+
+export default class Memlogd extends DiagkitCommand {
+  static description = `Reads every line that services write to fds handed over the log socket (SCM_RIGHTS, as LinuxKit's init and \`diagkit run\` do), stamps it with time and source name, and keeps it in a bounded in-memory ring. Clients read the ring over the query socket: \`diagkit logread\`, \`diagkit logwrite\`, \`diagkit diagnose\`, or LinuxKit's own logread and logwrite.
+
+Each entry is also echoed to stdout as "<time>;<source>;<msg>" unless --no-console; the echo never slows the daemon down (when stdout is slow it skips entries and says so). The daemon's own events (start, refused fds, bad datagrams) are entries from source "memlogd". SIGTERM or SIGINT stops it and removes the socket files it created.`
+
+  static examples = [
+    {command: '<%= config.bin %> <%= command.id %>', description: 'Run in the foreground on the default sockets'},
+    {command: '<%= config.bin %> <%= command.id %> --daemonize --no-console', description: 'Bind both sockets, then continue in the background (for boot scripts)'},
+    {command: '<%= config.bin %> <%= command.id %> --socket-log /tmp/log.sock --socket-query /tmp/q.sock --max-lines 100000 --max-bytes 64MiB', description: 'A bigger ring on private sockets'},
+  ]
+
+  static flags = {
+    'client-timeout': Flags.integer({default: 5, description: 'Seconds a query client may take to send its mode byte before it is closed.', min: 1}),
+    console: Flags.boolean({allowNo: true, default: true, description: 'Echo every entry to stdout in logread text form.'}),
+    daemonize: Flags.boolean({default: false, description: 'Bind both sockets, then continue in the background and return at once.'}),
+    'fd-log': Flags.integer({description: 'Use this inherited, bound datagram socket fd instead of --socket-log.', min: 0}),
+    'fd-query': Flags.integer({description: 'Use this inherited, bound and listening stream socket fd instead of --socket-query.', min: 0}),
+    'max-bytes': Flags.string({default: '16MiB', description: 'Memory bound of the ring: bytes of encoded entries (suffixes K, M, G, KiB, MiB, GiB).'}),
+    'max-line-len': Flags.integer({default: 1024, description: 'Longest line kept, in bytes; the rest of a longer line is dropped.', max: 1024 * 1024, min: 1}),
+    'max-lines': Flags.integer({default: 5000, description: 'Number of entries kept in the ring (oldest dropped first).', min: 1}),
+    'owned-socket': Flags.string({description: 'Socket file to remove at exit (used by --daemonize).', hidden: true, multiple: true}),
+    'socket-log': Flags.string({default: DEFAULT_LOG_SOCKET, description: 'Datagram socket on which fds arrive.'}),
+    'socket-query': Flags.string({default: DEFAULT_QUERY_SOCKET, description: 'Stream socket that serves the ring to clients.'}),
+  }
+
+  static summary = 'Run the in-memory log daemon (LinuxKit memlogd compatible).'
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Memlogd)
+    const maxBytes = parseSize(flags['max-bytes'])
+    if (maxBytes === undefined || maxBytes < 1024) {
+      this.error(`--max-bytes: expected a size of at least 1KiB such as 16MiB or 1048576, got ${JSON.stringify(flags['max-bytes'])}`, {exit: 2})
+    }
+    const limits = ['--max-lines', String(flags['max-lines']), '--max-line-len', String(flags['max-line-len']),
+      '--max-bytes', String(maxBytes), '--client-timeout', String(flags['client-timeout'])]
+    try {
+      if (flags.daemonize) {
+        if (flags['fd-log'] !== undefined || flags['fd-query'] !== undefined) {
+          this.error('--daemonize binds the sockets itself; it cannot be combined with --fd-log or --fd-query', {exit: 2})
+        }
+        await daemonize({script: process.argv[1], logPath: flags['socket-log'], queryPath: flags['socket-query'], flags: [...limits, '--no-console']})
+        return
+      }
+      const daemon = Daemon.start({
+        log: flags['fd-log'] === undefined ? {path: flags['socket-log']} : {fd: flags['fd-log']},
+        query: flags['fd-query'] === undefined ? {path: flags['socket-query']} : {fd: flags['fd-query']},
+        maxLines: flags['max-lines'],
+        maxBytes,
+        maxLineLen: flags['max-line-len'],
+        console: flags.console ? nonBlockingWriter(1) : undefined,
+        clientTimeoutMs: flags['client-timeout'] * 1000,
+        ownedPaths: flags['owned-socket'],
+      })
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          daemon.stop().then(resolve, resolve)
+        }
+        process.once('SIGTERM', stop)
+        process.once('SIGINT', stop)
+      })
+    } catch (error) {
+      if (error instanceof SocketSetupError) this.error(error.message, {exit: 1})
+      throw error
+    }
+  }
+}
+
+/** "16MiB", "64M", "1048576" → bytes; undefined when not a size. */
+export function parseSize(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(|k|m|g|kb|mb|gb|kib|mib|gib)\s*$/i.exec(text)
+  if (!m) return undefined
+  const unit = m[2].toLowerCase()
+  const scale = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('g') ? 1024 ** 3 : 1
+  const n = Math.floor(Number(m[1]) * scale)
+  return Number.isSafeInteger(n) ? n : undefined
+}

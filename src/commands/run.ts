@@ -1,0 +1,49 @@
+import path from 'node:path'
+import {Args, Flags} from '@oclif/core'
+import {DiagkitCommand} from '../cli/base-command.js'
+import {DEFAULT_LOG_SOCKET} from '../protocol/constants.js'
+import {CommandNotRunnable, runCaptured} from '../run/captured-run.js'
+
+export default class Run extends DiagkitCommand {
+  static args = {
+    command: Args.string({description: 'Program to run, then its arguments (after --).', required: true}),
+  }
+
+  static description = `Runs CMD with its stdout sent to memlogd as "NAME.out" and its stderr as "NAME" (LinuxKit's convention), while still passing both through to this terminal. Exits with CMD's exit code (128+N when CMD is killed by signal N). When memlogd is not listening, prints one warning and runs CMD anyway.`
+
+  static examples = [
+    {command: '<%= config.bin %> <%= command.id %> -- dmesg -w', description: 'Capture a program under its own name ("dmesg", "dmesg.out")'},
+    {command: '<%= config.bin %> <%= command.id %> -n web --socket /tmp/log.sock -- python3 -m http.server', description: 'Choose the source name and the log socket'},
+  ]
+
+  static flags = {
+    name: Flags.string({char: 'n', description: 'Source name (default: the basename of CMD).'}),
+    socket: Flags.string({default: DEFAULT_LOG_SOCKET, description: "memlogd's log socket."}),
+  }
+
+  static strict = false
+
+  static summary = "Run a program with its output captured by memlogd."
+
+  async run(): Promise<void> {
+    const {argv, flags} = await this.parse(Run)
+    const [command, ...args] = argv as string[]
+    const name = flags.name ?? path.basename(command)
+    if (name === '') this.error('--name must not be empty', {exit: 2})
+    try {
+      const code = await runCaptured({
+        command,
+        args,
+        name,
+        socketPath: flags.socket,
+        stdout: process.stdout,
+        stderr: process.stderr,
+        warn: (message) => process.stderr.write(`diagkit run: warning: ${message}\n`),
+      })
+      process.exitCode = code
+    } catch (error) {
+      if (error instanceof CommandNotRunnable) this.error(error.message, {exit: error.exitCode})
+      throw error
+    }
+  }
+}
