@@ -17,3 +17,9 @@ export {
   safeFileName,
   sourceFromSafeName,
 } from './safe-name.js'
+export {type Cursor, StateFile, compareTime, decodeCursor, emptyCursor, encodeCursor, parseTime} from './cursor.js'
+export {FileSink, type FileSinkOptions, type SinkStats} from './file-sink.js'
+export {type ConnectionKind, Follower, type FollowerOptions, type FollowerStats} from './follower.js'
+export {RateLimitedReporter, type ReporterOptions, isSelfMessage} from './reporter.js'
+export {deleteSurplus, rotateFiles, surplusFiles} from './rotation.js'
+export {LogwriteSetupError, runLogwrite, type LogwriteOptions, type LogwriteResult} from './run.js'

@@ -1,0 +1,61 @@
+import {Flags} from '@oclif/core'
+import {DiagkitCommand} from '../cli/base-command.js'
+import {LogwriteSetupError, runLogwrite} from '../logwrite/index.js'
+import {DEFAULT_QUERY_SOCKET} from '../protocol/constants.js'
+
+export default class Logwrite extends DiagkitCommand {
+  static description = `Follows memlogd's query socket and writes one file per source into --log-dir: <source>.log, rotated by size to <source>.log.0 (newest), <source>.log.1 … keeping --max-log-files files per source including the active one. Source names are mapped to safe file names (no "/", "..", control characters or over-long names; "%XX" escapes).
+
+Restarting never writes a line twice nor skips one memlogd still holds: the cursor is kept in --state-file (memlogd's seq against diagkit's memlogd; a time-based cursor against LinuxKit's). If memlogd goes away, logwrite reconnects with backoff. Write errors (full disk, permissions) are reported on stderr at a limited rate with the number of lines not written; writing resumes when possible. SIGHUP reopens the files; SIGTERM writes what is queued and exits 0.`
+
+  static examples = [
+    {command: '<%= config.bin %> <%= command.id %>', description: 'LinuxKit defaults: /var/run/memlogdq.sock to /var/log, 1 MiB files, 10 per source'},
+    {command: '<%= config.bin %> <%= command.id %> --log-dir /mnt/logs --max-log-size 10485760 --max-log-files 5 --compress', description: '10 MiB files, 5 per source, rotated ones gzipped'},
+  ]
+
+  static flags = {
+    compress: Flags.boolean({default: false, description: 'gzip rotated files (<source>.log.0.gz …).'}),
+    'log-dir': Flags.string({default: '/var/log', description: 'Directory for the log files.'}),
+    'max-log-files': Flags.integer({default: 10, description: 'Files kept per source, counting the active one.', min: 1, max: 100_000}),
+    'max-log-size': Flags.integer({default: 1024 * 1024, description: 'Rotate before a file would pass this many bytes.', min: 1}),
+    'max-open-files': Flags.integer({default: 64, description: 'Files kept open at once (the least recently written is closed).', min: 1, max: 65_536}),
+    socket: Flags.string({default: DEFAULT_QUERY_SOCKET, description: "memlogd's query socket."}),
+    'state-file': Flags.string({description: 'Where the cursor is kept. [default: <log-dir>/.logwrite-cursor]'}),
+  }
+
+  static summary = 'Write the logs memlogd holds to rotated files, one per source.'
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Logwrite)
+    const abort = new AbortController()
+    let reopen: (() => void) | undefined
+    const stop = () => abort.abort()
+    const hup = () => reopen?.()
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+    process.on('SIGHUP', hup)
+    try {
+      await runLogwrite({
+        socketPath: flags.socket,
+        logDir: flags['log-dir'],
+        maxLogSize: flags['max-log-size'],
+        maxLogFiles: flags['max-log-files'],
+        maxOpenFiles: flags['max-open-files'],
+        compress: flags.compress,
+        stateFile: flags['state-file'],
+        signal: abort.signal,
+        writeMessage: (line) => process.stderr.write(line),
+        onReopen: (fn) => {
+          reopen = fn
+        },
+      })
+    } catch (error) {
+      if (error instanceof LogwriteSetupError) this.error(error.message, {exit: 2})
+      throw error
+    } finally {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      process.off('SIGHUP', hup)
+    }
+  }
+}
