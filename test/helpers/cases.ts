@@ -1,0 +1,22 @@
+// The field cases from ../shared/cases/cases.json (PROTOCOL.md's right answers).
+import fs from 'node:fs'
+import path from 'node:path'
+import {ROOT} from './memlogd.js'
+
+export interface FieldCase {
+  id: string
+  area: string
+  [key: string]: unknown
+}
+
+const CASES_FILE = path.resolve(ROOT, '../shared/cases/cases.json')
+
+export function loadCases(prefix: string): FieldCase[] {
+  const all = JSON.parse(fs.readFileSync(CASES_FILE, 'utf8')) as FieldCase[]
+  return all.filter((c) => c.id.startsWith(prefix))
+}
+
+/** A case string is JSON text: "\u0000" is a NUL byte, other chars stand for their UTF-8 bytes. */
+export function bytesOf(s: string): Buffer {
+  return Buffer.from(s, 'utf8')
+}
