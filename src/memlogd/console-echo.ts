@@ -8,8 +8,7 @@ import net from 'node:net'
 import tty from 'node:tty'
 import type {Writable} from 'node:stream'
 import {fdType} from '../native/index.js'
-import {parseEntry} from '../protocol/entry.js'
-import {formatLogreadLine} from '../protocol/text.js'
+import {ndjsonToLogreadText} from '../protocol/ndjson-text.js'
 import type {Ring} from './ring.js'
 
 const BATCH_BYTES = 256 * 1024
@@ -65,17 +64,16 @@ export class ConsoleEcho {
   private run(): void {
     if (this.closed) return
     const ring = this.ring
-    let text = ''
+    const parts: Buffer[] = []
     if (this.cursor < ring.firstSeq) {
-      text += `memlogd: console echo skipped ${ring.firstSeq - this.cursor} entries (stdout too slow)\n`
+      parts.push(Buffer.from(`memlogd: console echo skipped ${ring.firstSeq - this.cursor} entries (stdout too slow)\n`))
       this.cursor = ring.firstSeq
     }
     for (const range of ring.ranges(this.cursor, BATCH_BYTES)) {
-      const lines = range.bytes.toString('utf8').split('\n')
-      for (let i = 0; i < lines.length - 1; i++) text += formatLogreadLine(parseEntry(lines[i])) + '\n'
+      parts.push(ndjsonToLogreadText(range.bytes))
       this.cursor = range.toSeq
     }
-    if (text && !this.out.write(text)) this.waiting = true
+    if (parts.length > 0 && !this.out.write(parts.length === 1 ? parts[0] : Buffer.concat(parts))) this.waiting = true
     if (this.cursor < ring.nextSeq && !this.waiting) this.schedule()
   }
 
