@@ -42,14 +42,19 @@ export function cleanSourceName(raw: Buffer): {name: Buffer; cut: boolean} {
 }
 
 export class FdIntake {
-  private readonly receiver: DatagramReceiver
+  private receiver: DatagramReceiver
+  private paused = false
   private readonly streams = new Set<{close(): void}>()
   private backoffMs = 0
   private resumeTimer: NodeJS.Timeout | undefined
   private closed = false
 
   constructor(readonly fd: number, private readonly opts: IntakeOptions) {
-    this.receiver = new DatagramReceiver(fd, MAX_FDS_PER_DATAGRAM, {
+    this.receiver = this.newReceiver()
+  }
+
+  private newReceiver(): DatagramReceiver {
+    return new DatagramReceiver(this.fd, MAX_FDS_PER_DATAGRAM, {
       datagram: (d) => this.onDatagram(d),
       error: (err) => this.opts.note('socket-error', `log socket receive failed: ${err.code}; still listening`),
       fdLimit: (err) => this.onFdLimit(err),
@@ -199,6 +204,11 @@ export class FdIntake {
   }
 
   private onFdLimit(err: NodeJS.ErrnoException): void {
+    // A paused receiver keeps the spare fds it managed to dup, which left the
+    // process none for query clients (a dump at the limit got ECONNRESET):
+    // close it, which releases them, and make a fresh one on resume.
+    this.receiver.close()
+    this.paused = true
     this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 100), 5000)
     this.opts.note(
       'fd-limit',
@@ -211,6 +221,10 @@ export class FdIntake {
 
   private resume(): void {
     if (this.closed) return
+    if (this.paused) {
+      this.paused = false
+      this.receiver = this.newReceiver()
+    }
     this.receiver.start()
     // If still at the limit, the receiver reports again and the backoff grows;
     // otherwise reset it after a quiet period.
