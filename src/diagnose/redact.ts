@@ -26,10 +26,14 @@ const SECRET_KEYS =
 export function defaultRules(): RedactRule[] {
   return [
     {
-      // Authorization: Bearer xyz / "authorization":"Basic ..." — keep the scheme, drop the credential.
+      // Authorization: Bearer xyz (to the end of the line), "authorization":"Basic ..." (to the quote):
+      // the scheme stays, the credential goes.
       name: 'authorization-header',
-      re: /\b((?:proxy-)?authorization["']?[ \t]*[:=][ \t]*["']?)(?:(basic|bearer|digest|token|negotiate|aws4-hmac-sha256)[ \t]+)?[^\r\n"']+/gi,
-      replace: (_m, head: string, scheme?: string) => `${head}${scheme ? `${scheme} ` : ''}${REDACTED}`,
+      re: /\b((?:proxy-)?authorization["']?[ \t]*[:=][ \t]*)(?:(["'])(?:(basic|bearer|digest|token|negotiate|aws4-hmac-sha256)[ \t]+)?[^\r\n"']+|(?:(basic|bearer|digest|token|negotiate|aws4-hmac-sha256)[ \t]+)?[^\r\n]+)/gi,
+      replace: (_m, head: string, quote?: string, s1?: string, s2?: string) => {
+        const scheme = s1 ?? s2
+        return `${head}${quote ?? ''}${scheme ? `${scheme} ` : ''}${REDACTED}`
+      },
     },
     {
       // key=value, key: value, "key": "value", --key=value: the secret word ends the key
@@ -99,8 +103,8 @@ export function userRule(source: string): RedactRule {
 
 const BEGIN_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/g
 const END_KEY = /-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/
-// Lines that can belong to a PEM body: base64, blank, or RFC 1421 headers.
-const KEY_BODY = /^[ \t]*(?:[A-Za-z0-9+/=]*|[A-Za-z][A-Za-z0-9-]*:.*)[ \t\r]*$/
+// Lines that can belong to a PEM body: base64, blank, or its headers (RFC 1421, PuTTY/OpenSSH comments).
+const KEY_BODY = /^[ \t]*(?:[A-Za-z0-9+/=]*|(?:Proc-Type|DEK-Info|Comment):.*)[ \t\r]*$/
 
 export class Redactor {
   constructor(readonly rules: RedactRule[]) {}
