@@ -10,9 +10,13 @@ describe('oclif.manifest.json', () => {
     const dir = tempDir('dk-manifest-')
     try {
       fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'))
-      fs.symlinkSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'))
+      // A real copy: through a symlink oclif resolves back to the repo and rewrites its manifest.
+      fs.cpSync(path.join(ROOT, 'dist/src'), path.join(dir, 'dist/src'), {recursive: true})
       fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'))
+      fs.symlinkSync(path.join(ROOT, 'native'), path.join(dir, 'native'))
+      // cwd matters: oclif first deletes ./oclif.manifest.json relative to it.
       execFileSync(process.execPath, [path.join(ROOT, 'node_modules/oclif/bin/run.js'), 'manifest', dir], {
+        cwd: dir,
         stdio: 'pipe',
         env: {...process.env, OCLIF_SKIP_UPDATE_CHECK: '1', NODE_ENV: 'production'},
       })
