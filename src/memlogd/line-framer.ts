@@ -47,9 +47,9 @@ export class LineFramer {
     }
   }
 
-  /** End of stream: a last line without "\n" is still a line. */
+  /** End of stream: a last line without "\n" is still a line (a "\r" ending it is a lone one and stays). */
   end(): void {
-    if (this.pendingLen > 0 || this.discarding) this.finish(this.pending, 0, this.pendingLen, this.discarding)
+    if (this.pendingLen > 0 || this.discarding) this.finish(this.pending, 0, this.pendingLen, true)
     this.pendingLen = 0
     this.discarding = false
   }
@@ -67,9 +67,10 @@ export class LineFramer {
     }
   }
 
-  private finish(buf: Uint8Array, start: number, end: number, cutOff: boolean): void {
+  /** noLineEnd: the line was cut off or ended at EOF, so no "\n" followed its last byte. */
+  private finish(buf: Uint8Array, start: number, end: number, noLineEnd: boolean): void {
     // Only a "\r" that really stood right before "\n" is part of the line end.
-    if (!cutOff && end > start && buf[end - 1] === 13) end--
+    if (!noLineEnd && end > start && buf[end - 1] === 13) end--
     if (end - start > this.maxLineLen) end = utf8Cut(buf, start, this.maxLineLen)
     this.onLine(buf, start, end)
   }
