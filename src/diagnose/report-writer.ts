@@ -50,6 +50,7 @@ export class ReportWriter {
   private written = 0
   private fatal: Error | undefined
   private aborted = false
+  private aborting: Promise<void> | undefined
 
   private constructor(
     readonly partialPath: string,
@@ -236,16 +237,18 @@ export class ReportWriter {
     return final
   }
 
-  /** Stops writing and deletes the partial file. Safe to call more than once. */
-  async abort(): Promise<void> {
-    if (this.aborted) return
-    this.aborted = true
-    this.archive.abort()
-    for (const s of this.inflight) s.destroy()
-    this.archive.unpipe()
-    this.out.destroy()
-    await this.closed.catch(() => {})
-    await fsp.rm(this.partialPath, {force: true})
+  /** Stops writing and deletes the partial file. Safe to call more than once: every call waits for the deletion. */
+  abort(): Promise<void> {
+    this.aborting ??= (async () => {
+      this.aborted = true
+      this.archive.abort()
+      for (const s of this.inflight) s.destroy()
+      this.archive.unpipe()
+      this.out.destroy()
+      await this.closed.catch(() => {})
+      await fsp.rm(this.partialPath, {force: true})
+    })()
+    return this.aborting
   }
 }
 

@@ -107,10 +107,11 @@ export function listTree(dir: string): string[] {
   return out.sort()
 }
 
+/** Running (a zombie waiting for a reaper that may never come in a container does not count). */
 export function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0)
-    return true
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
   } catch {
     return false
   }
