@@ -48,6 +48,8 @@ export interface LivePy {
   exited: Promise<number | null>
   /** Writes a line to its stdin (hold: close the write ends). */
   poke(): void
+  /** Writes `line` and a newline to its stdin (stepwise: "send" or "close"). */
+  say(line: string): void
   endInput(): void
   kill(): void
 }
@@ -74,6 +76,7 @@ export function livePy(logSock: string, name: string, kind: string, arg?: string
     out: () => out,
     exited,
     poke: () => p.stdin!.write('go\n'),
+    say: (line) => p.stdin!.write(`${line}\n`),
     endInput: () => p.stdin!.end(),
     kill: () => {
       if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL')
