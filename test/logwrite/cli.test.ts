@@ -110,7 +110,6 @@ describe('logwrite against diagkit memlogd', () => {
     await waitLines(dir, 'r', 50)
     assert.equal(await lw.stop(), 0)
     await push(m.logSock, 'r', range('b', 0, 30))
-    await waitFor(() => true)
     lw = startLogwrite(args)
     await push(m.logSock, 'r', range('c', 0, 20))
     await waitLines(dir, 'r', 100)
@@ -172,14 +171,15 @@ describe('logwrite against diagkit memlogd', () => {
 })
 
 /** A stand-in for LinuxKit's memlogd: no seq, no resume; unknown mode bytes close the connection. */
-function fakeLinuxkit(sockPath: string, ring: object[]) {
+function fakeLinuxkit(sockPath: string, ring: object[], unknownMode: 'close' | 'error-entry' = 'close') {
   const followers = new Set<net.Socket>()
   const modes: number[] = []
   const server = net.createServer((c) => {
     c.once('data', (d) => {
       modes.push(d[0])
       if (d[0] > 2) {
-        c.destroy()
+        if (unknownMode === 'close') c.destroy()
+        else c.end(JSON.stringify({time: '2026-12-03T10:00:00Z', source: 'memlogd', msg: `invalid query mode byte ${d[0]}`}) + '\n')
         return
       }
       if (d[0] !== 1) c.write(ring.map((e) => JSON.stringify(e) + '\n').join(''))
@@ -232,6 +232,20 @@ describe('logwrite against a LinuxKit memlogd (no resume, no seq)', () => {
     assert.deepEqual(msgs(dir, 'lk'), ['e0', 'e1', 'e2', 'e3', 'e4', 'e5'])
     assert.deepEqual(fake.modes.filter((x) => x <= 2), [2, 2])
     assert.ok(fake.modes.filter((x) => x === 0x52).length >= 2, 'resume was tried first')
+  })
+
+  it('also falls back when the daemon answers an unknown mode with an error entry (which is not written)', async () => {
+    const sockDir = tempDir('dk-lw-lk-')
+    cleanups.push(() => fs.rmSync(sockDir, {recursive: true, force: true}))
+    const sock = path.join(sockDir, 'q.sock')
+    const fake = fakeLinuxkit(sock, [{time: '2026-12-03T10:00:01Z', source: 'lk2', msg: 'only'}], 'error-entry')
+    cleanups.push(() => fake.close())
+    const dir = logDir()
+    const lw = startLogwrite(['--socket', sock, '--log-dir', dir])
+    await waitLines(dir, 'lk2', 1)
+    assert.equal(await lw.stop(), 0)
+    assert.deepEqual(msgs(dir, 'lk2'), ['only'])
+    assert.equal(fs.existsSync(path.join(dir, 'memlogd.log')), false)
   })
 })
 
