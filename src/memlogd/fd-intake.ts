@@ -102,8 +102,8 @@ export class FdIntake {
       return
     }
     try {
-      if (type === 'pipe' || type === 'fifo' || type === 'stream-socket') this.readStream(fd, sourceJson)
-      else if (type === 'file') this.readFile(fd, sourceJson)
+      if (type === 'pipe' || type === 'fifo' || type === 'stream-socket') this.readStream(fd, name, sourceJson)
+      else if (type === 'file') this.readFile(fd, name, sourceJson)
       else {
         closeQuietly(fd)
         this.opts.note('bad-fd', `refused fd of type ${type} for ${show(name)}: only pipes, FIFOs, stream sockets and regular files are read`)
@@ -131,7 +131,7 @@ export class FdIntake {
     }
   }
 
-  private readStream(fd: number, sourceJson: Buffer): void {
+  private readStream(fd: number, name: Buffer, sourceJson: Buffer): void {
     const framer = this.framer(sourceJson)
     // onread: libuv reads into one shared buffer that the framer consumes at
     // once, instead of a fresh Buffer per read left for the GC (a 10 MiB line
@@ -157,14 +157,18 @@ export class FdIntake {
     }
     this.streams.add(handle)
     sock.on('end', () => handle.close())
-    sock.on('error', () => handle.close())
+    // E.g. a pipe's write end sent by mistake (ENOTCONN): say so instead of dropping it silently.
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      this.opts.note('read-error', `reading the fd for ${show(name)} failed: ${err.code}; closed it`)
+      handle.close()
+    })
     sock.on('close', () => {
       handle.close()
       this.streamClosed(handle)
     })
   }
 
-  private readFile(fd: number, sourceJson: Buffer): void {
+  private readFile(fd: number, name: Buffer, sourceJson: Buffer): void {
     const framer = this.framer(sourceJson)
     const buf = Buffer.allocUnsafe(FILE_READ_SIZE)
     let done = false
@@ -183,7 +187,7 @@ export class FdIntake {
       fs.read(fd, buf, 0, buf.length, null, (err, n) => {
         if (done) return
         if (err || n === 0) {
-          if (err) this.opts.note('read-error', `reading a file fd failed: ${err.code}`)
+          if (err) this.opts.note('read-error', `reading the fd for ${show(name)} failed: ${err.code}; closed it`)
           handle.close()
           return
         }
