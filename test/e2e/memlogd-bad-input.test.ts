@@ -8,8 +8,8 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
-import {ROOT, type Entry, type RunningDaemon, cli, dump, pySend, queryRaw, startMemlogd, tempDir, waitForEntries} from '../helpers/memlogd.js'
-import {assertHealthy, concurrentSource, msgsOf, notesMatching, rssKiB, utf8AsLatin1} from './memlogd-support.js'
+import {ROOT, type Entry, type RunningDaemon, cli, dump, pySend, queryRaw, startMemlogd, tempDir, waitFor, waitForEntries} from '../helpers/memlogd.js'
+import {assertHealthy, concurrentSource, msgsOf, notesMatching, openFdCount, rssKiB, utf8AsLatin1} from './memlogd-support.js'
 
 interface FramingCase {
   id: string
@@ -22,9 +22,18 @@ const CASES = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/memlogd-
 const REFUSED = 'only pipes, FIFOs, stream sockets and regular files are read'
 
 let d: RunningDaemon
+/** The daemon's open fds once warmed up (sockets, spare fds of the receiver), no stream open. */
+let baselineFds = 0
 
 before(async () => {
   d = await startMemlogd(['--max-lines', '100000', '--max-bytes', '64MiB'])
+  await assertHealthy(d, 'start')
+  await waitFor(() => {
+    const now = openFdCount(d.proc.pid!)
+    const stable = now === baselineFds
+    baselineFds = now
+    return stable
+  }, 10_000, 'a stable fd count')
 })
 
 after(async () => {
@@ -204,6 +213,10 @@ describe('fds that cannot be read', () => {
     const r = await pySend(d.logSock, 'seq-src', 'seqpacket')
     assert.equal(r.code, 0, r.stderr)
     await assertNote('"seq-src"', `refused fd of type seqpacket-socket for "seq-src": ${REFUSED}`)
+  })
+
+  it('no bad input so far left an fd open in the daemon', async () => {
+    await waitFor(() => openFdCount(d.proc.pid!) <= baselineFds, 10_000, `fd count back to ${baselineFds} (now ${openFdCount(d.proc.pid!)})`)
   })
 
   // Known fault: fdType() reports a listening socket as 'stream-socket', so the
