@@ -1,9 +1,11 @@
 import {Command, Flags} from '@oclif/core'
 import fs from 'node:fs'
-// Only types at the top: the library (and the native addon) load in run(), chalk only for colour on a TTY.
-import type {KmsgRecord, RecordFilter} from '../kmsg/index.js'
+// Only types at the top. run() loads just the modules a mode needs: --dump never
+// loads the native addon (its load alone costs more than dmesg's whole run),
+// chalk loads only for colour on a terminal.
+import type {HumanColors, KmsgRecord, RecordFilter} from '../kmsg/index.js'
 
-type Lib = typeof import('../kmsg/index.js')
+type Format = typeof import('../kmsg/format.js')
 
 export default class Kmsg extends Command {
   static description = `Without flags this is LinuxKit's kmsg service: it follows /dev/kmsg forever and writes one line per kernel record to stderr, "(<seq>) - <RFC 3339 nano time>: <text>", so that memlogd captures it like any service. With --dump it prints what the kernel holds now (to stdout) and exits, like dmesg.
@@ -38,30 +40,39 @@ With --state FILE the last seq written is saved after every batch; a restart res
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Kmsg)
-    const lib: Lib = await import('../kmsg/index.js')
+    const filtering = flags.level !== undefined || flags.facility !== undefined || flags.since !== undefined
+    const [fmt, time, flt, st] = await Promise.all([
+      import('../kmsg/format.js'),
+      import('../kmsg/time.js'),
+      filtering ? import('../kmsg/filter.js') : undefined,
+      flags.state === undefined ? undefined : import('../kmsg/state.js'),
+    ])
 
     const filter: RecordFilter = {}
-    try {
-      if (flags.level !== undefined) filter.levels = lib.parseLevels(flags.level)
-      if (flags.facility !== undefined) filter.facilities = lib.parseFacilities(flags.facility)
-      if (flags.since !== undefined) filter.sinceNs = lib.parseSince(flags.since, BigInt(Date.now()) * 1_000_000n)
-    } catch (error) {
-      if (error instanceof lib.FilterError) this.error(error.message, {exit: 2})
-      throw error
+    if (flt) {
+      try {
+        if (flags.level !== undefined) filter.levels = flt.parseLevels(flags.level)
+        if (flags.facility !== undefined) filter.facilities = flt.parseFacilities(flags.facility)
+        if (flags.since !== undefined) filter.sinceNs = flt.parseSince(flags.since, BigInt(Date.now()) * 1_000_000n)
+      } catch (error) {
+        if (error instanceof flt.FilterError) this.error(error.message, {exit: 2})
+        throw error
+      }
     }
+    const keep = (r: KmsgRecord) => !flt || flt.matches(r, filter)
 
     let after: bigint | undefined
-    const bootId = flags.state === undefined ? '' : lib.currentBootId()
-    if (flags.state !== undefined) {
+    const bootId = st ? st.currentBootId() : ''
+    if (st && flags.state !== undefined) {
       try {
-        after = lib.resumeAfter(lib.readState(flags.state), bootId)
+        after = st.resumeAfter(st.readState(flags.state), bootId)
       } catch (error) {
-        if (error instanceof lib.StateFileError) this.error(error.message, {exit: 2})
+        if (error instanceof st.StateFileError) this.error(error.message, {exit: 2})
         throw error
       }
     }
     const saveState = (seq: bigint | undefined) => {
-      if (flags.state !== undefined && seq !== undefined) lib.writeState(flags.state, {bootId, seq})
+      if (st && flags.state !== undefined && seq !== undefined) st.writeState(flags.state, {bootId, seq})
     }
 
     const toStdout = flags.dump || flags.stdout
@@ -71,18 +82,18 @@ With --state FILE the last seq written is saved after every batch; a restart res
       if (err.code === 'EPIPE') process.exit(flags.dump ? 0 : 1)
       throw err
     })
-    const render = await this.renderer(lib, flags, out)
-    const filtering = lib.hasFilter(filter)
+    const render = await this.renderer(fmt, flags, out)
     const onBadRecord = (err: Error) => this.warn(`skipped a record that does not parse: ${err.message}`)
 
     if (flags.dump) {
-      const boot = lib.bootTimeNs()
+      const {drainKmsg} = await import('../kmsg/dump.js')
+      const boot = time.bootTimeNsAtStart()
       filter.bootTimeNs = boot
       const lines: string[] = []
       let last: bigint | undefined
       try {
-        last = lib.drainKmsg({device: flags.device, after, onBadRecord}, (r) => {
-          if (!filtering || lib.matches(r, filter)) lines.push(render(r, boot))
+        last = drainKmsg({device: flags.device, after, onBadRecord}, (r) => {
+          if (keep(r)) lines.push(render(r, boot))
         })
       } catch (error) {
         this.deviceError(error, flags.device)
@@ -92,16 +103,17 @@ With --state FILE the last seq written is saved after every batch; a restart res
       return
     }
 
-    const follower = new lib.KmsgFollower({
+    const [{KmsgFollower}, {bootTimeNs}] = await Promise.all([import('../kmsg/follow.js'), import('../kmsg/boot-time.js')])
+    const follower = new KmsgFollower({
       device: flags.device,
       sinceEnd: flags['since-end'] && after === undefined,
       after,
       onBadRecord,
       onRecords: (records: KmsgRecord[]) => {
-        const boot = lib.bootTimeNs() // per batch: follows clock steps (NTP) on long runs
+        const boot = bootTimeNs() // per batch: follows clock steps (NTP) on long runs
         filter.bootTimeNs = boot
         let text = ''
-        for (const r of records) if (!filtering || lib.matches(r, filter)) text += `${render(r, boot)}\n`
+        for (const r of records) if (keep(r)) text += `${render(r, boot)}\n`
         if (text !== '') out.write(text)
         saveState(follower.lastSeq)
       },
@@ -125,10 +137,10 @@ With --state FILE the last seq written is saved after every batch; a restart res
     }
   }
 
-  private async renderer(lib: Lib, flags: {ctime: boolean; human: boolean; json: boolean}, out: NodeJS.WriteStream): Promise<(r: KmsgRecord, boot: bigint) => string> {
-    if (flags.json) return (r, boot) => JSON.stringify(lib.recordToJson(r, boot))
-    if (!flags.human && !flags.ctime) return (r, boot) => lib.formatLinuxkitLine(r, boot)
-    let colors: import('../kmsg/index.js').HumanColors | undefined
+  private async renderer(fmt: Format, flags: {ctime: boolean; human: boolean; json: boolean}, out: NodeJS.WriteStream): Promise<(r: KmsgRecord, boot: bigint) => string> {
+    if (flags.json) return (r, boot) => JSON.stringify(fmt.recordToJson(r, boot))
+    if (!flags.human && !flags.ctime) return (r, boot) => fmt.formatLinuxkitLine(r, boot)
+    let colors: HumanColors | undefined
     if (out.isTTY) {
       const {default: chalk, chalkStderr} = await import('chalk')
       const c = out === process.stderr ? chalkStderr : chalk
@@ -139,7 +151,7 @@ With --state FILE the last seq written is saved after every batch; a restart res
         }
       }
     }
-    return (r, boot) => lib.formatHumanLine(r, {bootTimeNs: boot, colors, ctime: flags.ctime})
+    return (r, boot) => fmt.formatHumanLine(r, {bootTimeNs: boot, colors, ctime: flags.ctime})
   }
 
   /** A device that cannot be read: one clear line, with a hint for permissions. */

@@ -2,7 +2,6 @@
 // by a fake in tests. The real one is /dev/kmsg opened non-blocking: a read
 // returns one record, or throws EAGAIN when none is ready — it never blocks.
 import fs from 'node:fs'
-import {lseek} from '../native/index.js'
 
 export const DEFAULT_KMSG_DEVICE = '/dev/kmsg'
 
@@ -17,7 +16,10 @@ export interface KmsgDevice {
   readonly path: string
 }
 
-export function openKmsgDevice(path: string = DEFAULT_KMSG_DEVICE): KmsgDevice {
+/** lseek from the addon; passed in so a one-shot dump never loads the addon. */
+export type Lseek = (fd: number, offset: number, whence: 'end') => number
+
+export function openKmsgDevice(path: string = DEFAULT_KMSG_DEVICE, lseek?: Lseek): KmsgDevice {
   // libuv adds O_CLOEXEC; O_NONBLOCK turns "no record yet" into EAGAIN.
   const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
   let open = true
@@ -26,6 +28,7 @@ export function openKmsgDevice(path: string = DEFAULT_KMSG_DEVICE): KmsgDevice {
     path,
     read: (buf) => fs.readSync(fd, buf, 0, buf.length, null),
     seekEnd: () => {
+      if (!lseek) throw new Error('openKmsgDevice: seekEnd needs the lseek argument')
       lseek(fd, 0, 'end')
     },
     close: () => {

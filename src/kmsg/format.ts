@@ -3,7 +3,7 @@
 // and escape any raw byte that is not printable ASCII, so each record is one
 // line whatever a device sends.
 import {decodeKmsgText, type KmsgRecord} from './record.js'
-import {formatNs, recordTimeNs} from './time.js'
+import {formatRecordTime, recordTimeNs} from './time.js'
 
 const UNSAFE = /[\u0000-\u001f\u007f-\uffff]/g
 
@@ -20,7 +20,7 @@ export function lineText(text: string): string {
 
 /** LinuxKit's kmsg form: "(<seq>) - <RFC 3339 nano>: <text>" (no newline). */
 export function formatLinuxkitLine(r: KmsgRecord, bootTimeNs: bigint): string {
-  return `(${r.seq}) - ${formatNs(recordTimeNs(r.usec, bootTimeNs))}: ${lineText(r.text)}`
+  return `(${r.seq}) - ${formatRecordTime(r.usec, bootTimeNs)}: ${lineText(r.text)}`
 }
 
 export interface HumanColors {
@@ -81,7 +81,7 @@ export function recordToJson(r: KmsgRecord, bootTimeNs: bigint): KmsgJson {
   for (const [k, v] of Object.entries(r.dict)) dict[decodeKmsgText(k)] = decodeKmsgText(v)
   const out: KmsgJson = {
     seq: r.seq.toString(),
-    time: formatNs(recordTimeNs(r.usec, bootTimeNs)),
+    time: formatRecordTime(r.usec, bootTimeNs),
     usec: Number(r.usec),
     facility: r.facility,
     level: r.level,

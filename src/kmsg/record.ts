@@ -23,7 +23,6 @@ export interface KmsgRecord {
 }
 
 const U64_MAX = (1n << 64n) - 1n
-const DIGITS = /^[0-9]+$/
 
 export class KmsgParseError extends Error {
   constructor(message: string, readonly raw: string) {
@@ -32,10 +31,18 @@ export class KmsgParseError extends Error {
   }
 }
 
-function unsigned(field: string, name: string, raw: string, max: bigint): bigint {
-  if (field.length === 0 || field.length > 20 || !DIGITS.test(field)) {
-    throw new KmsgParseError(`kmsg record: ${name} ${JSON.stringify(field)} is not an unsigned integer`, raw)
+/** True when s is 1-20 ASCII digits (a char loop: this runs for every record of a dump). */
+function isDigits(s: string): boolean {
+  if (s.length === 0 || s.length > 20) return false
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 48 || c > 57) return false
   }
+  return true
+}
+
+function unsigned(field: string, name: string, raw: string, max: bigint): bigint {
+  if (!isDigits(field)) throw new KmsgParseError(`kmsg record: ${name} ${JSON.stringify(field)} is not an unsigned integer`, raw)
   const v = BigInt(field)
   if (v > max) throw new KmsgParseError(`kmsg record: ${name} ${field} is out of range`, raw)
   return v
@@ -56,14 +63,18 @@ export function parseKmsgRecord(input: Buffer | string): KmsgRecord {
   const fields = header.split(',')
   if (fields.length < 3) throw new KmsgParseError(`kmsg record: header ${JSON.stringify(header)} has fewer than 3 fields`, raw)
 
-  const prio = unsigned(fields[0], 'priority', raw, 2047n)
+  const p = fields[0]
+  if (!isDigits(p) || p.length > 4 || Number(p) > 2047) {
+    throw new KmsgParseError(`kmsg record: priority ${JSON.stringify(p)} is not a number from 0 to 2047`, raw)
+  }
+  const prio = Number(p)
   const seq = unsigned(fields[1], 'sequence number', raw, U64_MAX)
   const usec = unsigned(fields[2], 'timestamp', raw, U64_MAX)
   // Field 4 is the flags on kernels >= 3.5; anything with '=' is an extra field (caller=T1, ...).
   let flags = '-'
   if (fields.length > 3 && !fields[3].includes('=')) {
     flags = fields[3]
-    if (!/^[-c+]+$/.test(flags)) throw new KmsgParseError(`kmsg record: unknown flags ${JSON.stringify(flags)}`, raw)
+    if (flags !== '-' && !/^[-c+]+$/.test(flags)) throw new KmsgParseError(`kmsg record: unknown flags ${JSON.stringify(flags)}`, raw)
   }
 
   let nl = raw.indexOf('\n', semi + 1)
@@ -72,7 +83,7 @@ export function parseKmsgRecord(input: Buffer | string): KmsgRecord {
 
   const dict: Record<string, string> = {}
   let pos = nl + 1
-  while (pos < raw.length) {
+  while (pos < raw.length) { // dictionary lines (rare: most records have none)
     let end = raw.indexOf('\n', pos)
     if (end < 0) end = raw.length
     const line = raw.slice(pos, end)
@@ -87,8 +98,8 @@ export function parseKmsgRecord(input: Buffer | string): KmsgRecord {
 
   return {
     seq,
-    facility: Number(prio >> 3n),
-    level: Number(prio & 7n),
+    facility: prio >> 3,
+    level: prio & 7,
     usec,
     flags,
     continuation: flags.includes('c') || flags.includes('+'),

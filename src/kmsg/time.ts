@@ -1,20 +1,46 @@
-// Wall-clock time of kernel records: boot time (CLOCK_REALTIME − CLOCK_MONOTONIC,
-// read from the addon at nanosecond resolution) plus the record's usec.
-import {monotonic, realtime} from '../native/index.js'
+// Wall-clock time of kernel records: boot time (CLOCK_REALTIME − CLOCK_MONOTONIC)
+// plus the record's usec. No addon here: --dump must not pay for loading it.
 import {formatRfc3339Nano} from '../protocol/time.js'
 
 const NS = 1_000_000_000n
 
-function nanos(t: Float64Array): bigint {
-  return BigInt(t[0]) * NS + BigInt(t[1])
+/**
+ * Boot time without the addon, for one-shot dumps: Node stamps its start with
+ * gettimeofday (µs) and CLOCK_MONOTONIC (uv_hrtime), so realtime − monotonic
+ * is timeOrigin + performance.now() − hrtime, at microsecond precision. It is
+ * the realtime clock as of process start: right for a dump, not for a
+ * follower that runs across clock steps (that one uses bootTimeNs()).
+ */
+export function bootTimeNsAtStart(): bigint {
+  const originNs = BigInt(Math.round(performance.timeOrigin * 1000)) * 1000n
+  const elapsedNs = BigInt(Math.round(performance.now() * 1e6))
+  return originNs + elapsedNs - process.hrtime.bigint()
 }
 
-/** Boot time as Unix nanoseconds. Realtime is sampled on both sides of monotonic and averaged. */
-export function bootTimeNs(): bigint {
-  const r1 = nanos(realtime())
-  const m = nanos(monotonic())
-  const r2 = nanos(realtime())
-  return (r1 + r2) / 2n - m
+let cachedBoot = -1n
+let bootSec = 0
+let bootNsec = 0
+
+/**
+ * RFC 3339 time of a record from its usec, in float-free Number arithmetic:
+ * the per-record hot path of a dump (BigInt division allocates on every call).
+ */
+export function formatRecordTime(usec: bigint, bootNs: bigint): string {
+  if (usec > 9_007_199_254_740_991n || bootNs < 0n || bootNs > 4_000_000_000_000_000_000n) return formatNs(recordTimeNs(usec, bootNs))
+  if (bootNs !== cachedBoot) {
+    cachedBoot = bootNs
+    bootSec = Number(bootNs / NS)
+    bootNsec = Number(bootNs % NS)
+  }
+  const u = Number(usec)
+  const us = u % 1_000_000
+  let sec = bootSec + (u - us) / 1_000_000
+  let nsec = bootNsec + us * 1000
+  if (nsec >= 1_000_000_000) {
+    nsec -= 1_000_000_000
+    sec += 1
+  }
+  return formatRfc3339Nano(sec, nsec)
 }
 
 /** Unix nanoseconds of a record. */
@@ -30,5 +56,9 @@ export function formatNs(ns: bigint): string {
     sec -= 1n
     rem += NS
   }
+  // RFC 3339 stops at year 9999; a nonsense usec must not crash a dump, so say it as Unix seconds.
+  if (sec > MAX_RFC3339_SEC) return `@${sec}.${rem.toString().padStart(9, '0')}`
   return formatRfc3339Nano(Number(sec), Number(rem))
 }
+
+const MAX_RFC3339_SEC = 253_402_300_799n // 9999-12-31T23:59:59Z
