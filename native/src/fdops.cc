@@ -141,7 +141,7 @@ static Napi::Value PeerCred(const Napi::CallbackInfo& info) {
 }
 
 // fdType(fd): 'pipe' | 'fifo' | 'file' | 'directory' | 'chardev' | 'blockdev' |
-// 'stream-socket' | 'dgram-socket' | 'seqpacket-socket' | 'unknown', or -errno.
+// 'stream-socket' | 'listening-socket' | 'dgram-socket' | 'seqpacket-socket' | 'unknown', or -errno.
 static Napi::Value FdType(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
@@ -166,8 +166,14 @@ static Napi::Value FdType(const Napi::CallbackInfo& info) {
     int so = 0;
     socklen_t len = sizeof(so);
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &so, &len) < 0) return Errno(env, errno);
-    type = so == SOCK_STREAM ? "stream-socket" : so == SOCK_DGRAM ? "dgram-socket"
-         : so == SOCK_SEQPACKET ? "seqpacket-socket" : "unknown";
+    int listening = 0;
+    len = sizeof(listening);
+    if (so == SOCK_STREAM && getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening) {
+      type = "listening-socket";  // reading it would wait for a connection forever
+    } else {
+      type = so == SOCK_STREAM ? "stream-socket" : so == SOCK_DGRAM ? "dgram-socket"
+           : so == SOCK_SEQPACKET ? "seqpacket-socket" : "unknown";
+    }
   }
   return Napi::String::New(env, type);
 }

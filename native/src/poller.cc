@@ -28,13 +28,15 @@ class Poller : public Napi::ObjectWrap<Poller> {
   ~Poller() override { CloseHandle(); }
 
  private:
-  // start(readable: boolean, writable: boolean): 0 or -errno.
+  // start(readable, writable, disconnect): 0 or -errno. With disconnect only,
+  // the callback fires just for errors and hang-ups (a pipe whose reader left).
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (closed_) return Errno(env, EBADF);
     int events = 0;
     if (info[0].ToBoolean().Value()) events |= UV_READABLE;
     if (info.Length() > 1 && info[1].ToBoolean().Value()) events |= UV_WRITABLE;
+    if (info.Length() > 2 && info[2].ToBoolean().Value()) events |= UV_DISCONNECT;
     if (!poll_) {
       poll_ = new uv_poll_t;
       int r = uv_poll_init(LoopOf(env), poll_, fd_);

@@ -1,9 +1,9 @@
 // DgramReceiver: watches an AF_UNIX datagram socket on the Node loop and hands
 // each datagram (name bytes, received fds, truncation flags) to JavaScript.
 //
-// Headroom: before every recvmsg it holds `maxFds` spare fds (dups of the
-// socket) and closes them just before receiving, so the kernel always has room
-// to install the fds of one datagram. Without that, a process at its fd limit
+// Headroom: before every recvmsg it makes sure `maxFds` spare fds (dups of
+// the socket) can be had, and closes them just before receiving, so the kernel
+// always has room to install the fds of one datagram. Without that, a process at its fd limit
 // would have the kernel drop a datagram's fds silently. When the spares cannot
 // be re-created the receiver pauses and reports "fd-limit"; JS resumes later.
 #include <errno.h>
@@ -143,7 +143,12 @@ class DgramReceiver : public Napi::ObjectWrap<DgramReceiver> {
       int err = errno;
       FillReserve();  // a shortfall is noticed before the next receive
       if (n < 0) {
-        if (err == EAGAIN || err == EWOULDBLOCK) return;
+        // Idle: give the spares back so the rest of the process (query
+        // clients, files) can use them; they are re-made before each receive.
+        if (err == EAGAIN || err == EWOULDBLOCK) {
+          ReleaseReserve();
+          return;
+        }
         Emit({Napi::Number::New(env, kError), Napi::Number::New(env, -err)});
         return;
       }

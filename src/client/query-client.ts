@@ -67,6 +67,11 @@ export function openQuery(opts: QueryOptions): Promise<net.Socket> {
 export async function* queryLines(opts: QueryOptions): AsyncGenerator<Buffer> {
   if (opts.signal?.aborted) return
   const sock = await openQuery(opts)
+  // Aborted while connecting: an 'abort' listener added now would never fire.
+  if (opts.signal?.aborted) {
+    sock.destroy()
+    return
+  }
   const onAbort = () => sock.destroy()
   opts.signal?.addEventListener('abort', onAbort, {once: true})
   let pending: Buffer | undefined

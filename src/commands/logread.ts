@@ -5,6 +5,7 @@ import {colorFor} from '../client/source-colors.js'
 import {DEFAULT_QUERY_SOCKET} from '../protocol/constants.js'
 import {parseEntry} from '../protocol/entry.js'
 import {escapeSource, escapeText} from '../protocol/text.js'
+import {watchPipeReaderGone} from '../native/index.js'
 
 export default class Logread extends DiagkitCommand {
   static description = `Prints the entries memlogd holds, oldest first, as "<time>;<source>;<msg>" (LinuxKit's logread form; "\\", ";" in source names and control characters are escaped so every entry is exactly one line), or with --json exactly as received (one JSON object per line). Works against diagkit's memlogd and LinuxKit's.
@@ -37,6 +38,8 @@ Default: dump the ring and exit. -f follows new entries only; -F dumps, then fol
     process.stdout.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') abort.abort()
     })
+    // Following a quiet ring, no write would reveal it: watch the pipe itself.
+    const unwatch = mode === 'dump' ? () => {} : watchPipeReaderGone(1, () => abort.abort())
     const stop = () => abort.abort()
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
@@ -62,6 +65,7 @@ Default: dump the ring and exit. -f follows new entries only; -F dumps, then fol
       if ((error as Error).name === 'EntryParseError') this.error(`memlogd at ${flags.socket} sent a malformed entry: ${(error as Error).message}`, {exit: 1})
       throw error
     } finally {
+      unwatch()
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
     }

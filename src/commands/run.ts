@@ -27,7 +27,11 @@ export default class Run extends DiagkitCommand {
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Run)
-    const [command, ...args] = argv as string[]
+    // oclif returns non-strict argv re-sorted by each word's first position,
+    // which scrambles repeated words (a second "--socket" inside CMD's own
+    // arguments moves to the front). After "--" the raw words are CMD verbatim.
+    const dashdash = this.argv.indexOf('--')
+    const [command, ...args] = dashdash === -1 ? (argv as string[]) : this.argv.slice(dashdash + 1)
     const name = flags.name ?? path.basename(command)
     if (name === '') this.error('--name must not be empty', {exit: 2})
     try {

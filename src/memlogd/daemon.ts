@@ -4,7 +4,7 @@
 import crypto from 'node:crypto'
 import net from 'node:net'
 import type {Writable} from 'node:stream'
-import {closeQuietly, fdType} from '../native/index.js'
+import {closeQuietly, fdType, listenFd} from '../native/index.js'
 import {DAEMON_SOURCE} from '../protocol/constants.js'
 import {ConsoleEcho} from './console-echo.js'
 import {EntryWriter, encodeSource} from './entry-writer.js'
@@ -49,6 +49,19 @@ function inheritedFd(fd: number, want: string, flag: string): number {
     throw new SocketSetupError(`${flag} ${fd}: not an open fd (${(error as NodeJS.ErrnoException).code})`)
   }
   if (type !== want) throw new SocketSetupError(`${flag} ${fd}: expected a bound ${want}, got ${type}`)
+  return fd
+}
+
+/** An inherited query socket: listening already, or bound and made to listen here. */
+function inheritedQueryFd(fd: number): number {
+  let type: string
+  try {
+    type = fdType(fd)
+  } catch (error) {
+    throw new SocketSetupError(`--fd-query ${fd}: not an open fd (${(error as NodeJS.ErrnoException).code})`)
+  }
+  if (type === 'stream-socket') listenFd(fd)
+  else if (type !== 'listening-socket') throw new SocketSetupError(`--fd-query ${fd}: expected a bound stream socket, got ${type}`)
   return fd
 }
 
@@ -98,7 +111,7 @@ export class Daemon {
         logFd = createSocket(opts.log.path, 'dgram')
         owned.push(opts.log.path)
       }
-      if ('fd' in opts.query) queryFd = inheritedFd(opts.query.fd, 'stream-socket', '--fd-query')
+      if ('fd' in opts.query) queryFd = inheritedQueryFd(opts.query.fd)
       else {
         queryFd = createSocket(opts.query.path, 'stream')
         owned.push(opts.query.path)

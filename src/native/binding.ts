@@ -6,7 +6,7 @@ import path from 'node:path'
 
 export type FdType =
   | 'pipe' | 'fifo' | 'file' | 'directory' | 'chardev' | 'blockdev'
-  | 'stream-socket' | 'dgram-socket' | 'seqpacket-socket' | 'unknown'
+  | 'stream-socket' | 'listening-socket' | 'dgram-socket' | 'seqpacket-socket' | 'unknown'
 
 /** Callback of DgramReceiver: kind 0 = datagram, 1 = error (-errno), 2 = fd limit reached (paused). */
 export type ReceiverCallback = (kind: number, a: Buffer | number, fds?: number[], trunc?: boolean, ctrunc?: boolean) => void
@@ -18,7 +18,7 @@ export interface RawDgramReceiver {
 }
 
 export interface RawPoller {
-  start(readable: boolean, writable?: boolean): number
+  start(readable: boolean, writable?: boolean, disconnect?: boolean): number
   stop(): void
   close(): void
 }

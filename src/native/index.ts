@@ -152,3 +152,42 @@ export class ReadinessWatch {
     this.raw.close()
   }
 }
+
+/**
+ * Calls onGone once when the reader of a pipe we write to has gone away
+ * (EPOLLERR on the write end), without writing anything. Watches its own
+ * descriptor of the pipe so it never competes with the stream that writes.
+ * Returns a stop function; does nothing for fds that are not pipes or FIFOs.
+ */
+export function watchPipeReaderGone(fd: number, onGone: () => void): () => void {
+  let type: FdType
+  try {
+    type = fdType(fd)
+  } catch {
+    return () => {}
+  }
+  if (type !== 'pipe' && type !== 'fifo') return () => {}
+  let own: number
+  try {
+    own = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK)
+  } catch (error) {
+    // ENXIO: a FIFO opened for writing without a reader: it is gone already.
+    if ((error as NodeJS.ErrnoException).code === 'ENXIO') setImmediate(onGone)
+    return () => {}
+  }
+  const raw = new binding.Poller(own, (status) => {
+    if (status < 0) {
+      stop()
+      onGone()
+    }
+  })
+  let stopped = false
+  function stop() {
+    if (stopped) return
+    stopped = true
+    raw.close()
+    closeQuietly(own)
+  }
+  if (raw.start(false, false, true) < 0) stop()
+  return stop
+}

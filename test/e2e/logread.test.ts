@@ -88,6 +88,20 @@ describe('diagkit logread', () => {
     assert.equal(r.codes, '0 0')
   })
 
+  it('following a quiet ring, exits quietly once the reader of its pipe is gone', async () => {
+    for (const reader of ['true', 'sleep 1']) {
+      const started = Date.now()
+      const r = await new Promise<string>((resolve) => {
+        const sh = spawn('bash', ['-c', `"${process.execPath}" "${BIN}" logread -f --socket "${d.querySock}" | ${reader}; echo "\${PIPESTATUS[*]}"`])
+        let out = ''
+        sh.stdout.on('data', (x) => (out += x))
+        sh.on('exit', () => resolve(out))
+      })
+      assert.equal(r.trim(), '0 0', reader)
+      assert.ok(Date.now() - started < 15_000)
+    }
+  })
+
   it('says which socket when no daemon is there', async () => {
     const missing = path.join(d.dir, 'missing.sock')
     const r = await cli(['logread', '--socket', missing])

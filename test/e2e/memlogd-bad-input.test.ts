@@ -222,7 +222,7 @@ describe('fds that cannot be read', () => {
   // Known fault: fdType() reports a listening socket as 'stream-socket', so the
   // daemon "reads" it, which never returns: the fd is held until someone
   // connects to that socket. Needs SO_ACCEPTCONN in the native fdType.
-  it('a listening stream socket is refused, not held', {todo: 'native fdType does not tell listening sockets apart'}, async () => {
+  it('a listening stream socket is refused, not held', async () => {
     const dir = tempDir('dk-lis-')
     const r = await pySend(d.logSock, 'lis-src', 'listener', path.join(dir, 'lis.sock'))
     assert.equal(r.code, 0, r.stderr)

@@ -121,7 +121,7 @@ describe('at the open-file limit (prlimit --nofile=64:64)', {skip: HAVE_PRLIMIT 
   // and nothing queued it is not "at the limit" itself, yet the rest of the
   // process has no fd left: every query client is dropped (EPIPE/ECONNRESET)
   // until a stream closes. Fix: release the spares when recvmsg says EAGAIN.
-  it('answers queries at every stream count on the way to the limit', {todo: 'native receiver keeps its spare fds while idle'}, async () => {
+  it('answers queries at every stream count on the way to the limit', async () => {
     const d = await startLimited()
     cleanup.push(() => d.stop())
     const step = livePy(d.logSock, 'step', 'stepwise')

@@ -79,6 +79,12 @@ describe('diagkit run', () => {
     assert.equal(r.stderr, 'diagkit run: cannot run no-such-command-xyz: command not found\n')
   })
 
+  it('passes CMD its arguments verbatim, even ones that repeat run\'s own flags or "--"', async () => {
+    const r = await cli(['run', '-n', 'verbatim', '--socket', d.logSock, '--', 'sh', '-c', 'printf "%s|" "$@"', 'sh', '--socket', '-n', 'verbatim', '--', 'run', 'logread'])
+    assert.equal(r.code, 0)
+    assert.equal(r.stdout, '--socket|-n|verbatim|--|run|logread|')
+  })
+
   it('requires a command', async () => {
     const r = await cli(['run', '--socket', d.logSock])
     assert.equal(r.code, 2)
