@@ -18,7 +18,7 @@ interface FramingCase {
   max_line_len?: number
 }
 
-const CASES = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/memlogd-cases.json'), 'utf8')) as Array<FramingCase & {source?: string; msg?: string}>
+const CASES = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/field-cases.json'), 'utf8')) as Array<FramingCase & {source?: string; msg?: string}>
 const REFUSED = 'only pipes, FIFOs, stream sockets and regular files are read'
 
 let d: RunningDaemon

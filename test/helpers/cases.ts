@@ -1,4 +1,6 @@
-// The field cases from ../shared/cases/cases.json (PROTOCOL.md's right answers).
+// The field cases (inputs from real bug reports with their right answers),
+// kept in the repo as test/fixtures/field-cases.json, a verbatim copy of
+// shared/cases/cases.json, so the tests run wherever the repo is cloned.
 import fs from 'node:fs'
 import path from 'node:path'
 import {ROOT} from './memlogd.js'
@@ -9,7 +11,7 @@ export interface FieldCase {
   [key: string]: unknown
 }
 
-const CASES_FILE = path.resolve(ROOT, '../shared/cases/cases.json')
+const CASES_FILE = path.join(ROOT, 'test/fixtures/field-cases.json')
 
 export function loadCases(prefix: string): FieldCase[] {
   const all = JSON.parse(fs.readFileSync(CASES_FILE, 'utf8')) as FieldCase[]

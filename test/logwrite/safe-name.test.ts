@@ -6,7 +6,7 @@ import {parseLogFileName, SAFE_NAME_MAX, safeFileName, sourceFromSafeName} from 
 import {freshDir, listLogs, makeSink, read} from './helpers.js'
 
 const ROOT = path.resolve(import.meta.dirname, '../../..')
-const cases = JSON.parse(fs.readFileSync(path.join(ROOT, '../shared/cases/cases.json'), 'utf8')) as Array<{id: string; sources?: string[]}>
+const cases = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/field-cases.json'), 'utf8')) as Array<{id: string; sources?: string[]}>
 const N1 = cases.find((c) => c.id === 'N1')!.sources!
 
 describe('safeFileName', () => {
