@@ -1,4 +1,5 @@
-import {Command, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+import {DiagkitCommand} from '../cli/base-command.js'
 import fs from 'node:fs'
 // Only types at the top. run() loads just the modules a mode needs: --dump never
 // loads the native addon (its load alone costs more than dmesg's whole run),
@@ -7,7 +8,7 @@ import type {HumanColors, KmsgRecord, RecordFilter} from '../kmsg/index.js'
 
 type Format = typeof import('../kmsg/format.js')
 
-export default class Kmsg extends Command {
+export default class Kmsg extends DiagkitCommand {
   static description = `Without flags this is LinuxKit's kmsg service: it follows /dev/kmsg forever and writes one line per kernel record to stderr, "(<seq>) - <RFC 3339 nano time>: <text>", so that memlogd captures it like any service. With --dump it prints what the kernel holds now (to stdout) and exits, like dmesg.
 
 Times are the boot time (realtime − monotonic clock) plus the record's microseconds. Line output keeps the kernel's \\xNN escapes, so a record is always one line; --json decodes them. JSON "seq" is a decimal string (it is 64-bit), "usec" the raw microseconds since boot. When records were overwritten before they could be read, one line says how many (and which seqs) were lost.
