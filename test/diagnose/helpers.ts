@@ -1,60 +1,19 @@
 // Shared bits of the diagnose tests: running the CLI, and reading a report
 // with an independent reader (Python's zipfile), never with our own code.
 
-import {execFileSync, spawn} from 'node:child_process'
+import {execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import {BIN, ROOT} from '../helpers/memlogd.js'
+import {type CliOptions, type CliResult, cli, tempDir as sharedTempDir} from '../helpers/memlogd.js'
 
-export {ROOT}
-
-/** bin/run.js once the command manifest lists diagnose (or there is none); the manifest-free runner before that. */
-export function cliEntry(): string {
-  const manifest = path.join(ROOT, 'oclif.manifest.json')
-  if (!fs.existsSync(manifest)) return BIN
-  const listed = Object.keys((JSON.parse(fs.readFileSync(manifest, 'utf8')) as {commands: object}).commands)
-  return listed.includes('diagnose') ? BIN : path.join(ROOT, 'dist/test/diagnose/cli-runner.js')
-}
-
-export function cliArgs(args: string[]): string[] {
-  const entry = cliEntry()
-  return entry === BIN ? [BIN, 'diagnose', ...args] : [entry, ...args]
-}
-
-export interface Run {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-  ms: number
-}
-
-export function diagnoseCli(args: string[], opts: {timeoutMs?: number; uid?: number; gid?: number; env?: NodeJS.ProcessEnv} = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now()
-    const p = spawn(process.execPath, cliArgs(args), {
-      cwd: ROOT,
-      env: opts.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(opts.uid === undefined ? {} : {uid: opts.uid, gid: opts.gid}),
-    })
-    let stdout = ''
-    let stderr = ''
-    p.stdout.on('data', (d) => (stdout += d))
-    p.stderr.on('data', (d) => (stderr += d))
-    const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 60_000)
-    p.on('error', reject)
-    p.on('exit', (code, signal) => {
-      clearTimeout(timer)
-      resolve({code, signal, stdout, stderr, ms: Date.now() - t0})
-    })
-  })
+/** `diagkit diagnose ARGS` to completion; a report can take a while, so the default timeout is a minute. */
+export function diagnoseCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  return cli(['diagnose', ...args], {...opts, timeoutMs: opts.timeoutMs ?? 60_000})
 }
 
 export function tempDir(prefix = 'dk-d-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  return sharedTempDir(prefix)
 }
 
 export interface ZipFile {

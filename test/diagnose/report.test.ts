@@ -2,12 +2,13 @@
 // files and the real /dev/kmsg; reports read back with Python's zipfile.
 
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {gunzipSync, gzipSync} from 'node:zlib'
-import {pySend, type RunningDaemon, startMemlogd, waitForEntries} from '../helpers/memlogd.js'
+import {BIN, pySend, type RunningDaemon, startMemlogd, waitForEntries} from '../helpers/memlogd.js'
 import {diagnoseCli, isAlive, listTree, readZip, sha256, tempDir, text, type ZipFile} from './helpers.js'
 
 const isRoot = process.getuid?.() === 0
@@ -258,14 +259,12 @@ describe('diagnose when things go wrong', () => {
 
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     it(`${sig} mid-run leaves no partial file and exits ${code}`, async () => {
-      const {spawn} = await import('node:child_process')
-      const {cliArgs} = await import('./helpers.js')
       const out = tempDir()
       const started = path.join(out, '..', `${path.basename(out)}-started`)
-      const p = spawn(process.execPath, cliArgs([
+      const p = spawn(process.execPath, [BIN, 'diagnose',
         '-o', out, '--socket', path.join(out, 'none.sock'), '--log-dir', path.join(out, 'nolog'), '--skip', 'system/',
         '--command', `hang=touch ${started}; sleep 100`,
-      ]), {stdio: ['ignore', 'pipe', 'pipe']})
+      ], {stdio: ['ignore', 'pipe', 'pipe']})
       let stderr = ''
       p.stderr.on('data', (d) => (stderr += d))
       const exited = new Promise<number | null>((resolve) => p.once('exit', resolve))

@@ -151,12 +151,31 @@ export interface CliResult {
   signal: NodeJS.Signals | null
   stdout: string
   stderr: string
+  /** Wall-clock milliseconds from spawn to exit. */
+  ms: number
 }
 
-/** Runs `diagkit ARGS` to completion (killed after timeoutMs). */
-export function cli(args: string[], opts: {env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number} = {}): Promise<CliResult> {
+export interface CliOptions {
+  env?: NodeJS.ProcessEnv
+  input?: string
+  timeoutMs?: number
+  /** Run as this user / group (needs root). */
+  uid?: number
+  gid?: number
+  cwd?: string
+}
+
+/** Runs `diagkit ARGS` to completion (killed after timeoutMs), in ROOT unless cwd says otherwise. */
+export function cli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [BIN, ...args], {env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe']})
+    const t0 = Date.now()
+    const p = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: opts.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(opts.uid === undefined ? {} : {uid: opts.uid}),
+      ...(opts.gid === undefined ? {} : {gid: opts.gid}),
+    })
     let stdout = ''
     let stderr = ''
     p.stdout.on('data', (d) => (stdout += d))
@@ -165,7 +184,7 @@ export function cli(args: string[], opts: {env?: NodeJS.ProcessEnv; input?: stri
     p.on('error', reject)
     p.on('exit', (code, signal) => {
       clearTimeout(timer)
-      resolve({code, signal, stdout, stderr})
+      resolve({code, signal, stdout, stderr, ms: Date.now() - t0})
     })
     p.stdin.end(opts.input ?? '')
   })
