@@ -1,10 +1,29 @@
-// Shared bits of the kmsg tests: repo paths and a scripted fake device.
-import path from 'node:path'
-import {fileURLToPath} from 'node:url'
+// Shared bits of the kmsg tests: repo paths, the real device's availability,
+// polling, and a scripted fake device.
+import fs from 'node:fs'
 import type {KmsgDevice} from '../../src/kmsg/index.js'
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
-export const BIN = path.join(ROOT, 'bin/run.js')
+export {BIN, ROOT} from '../helpers/memlogd.js'
+
+/** Whether this process can open /dev/kmsg for reading (not in every container, not as every user). */
+export function canRead(): boolean {
+  try {
+    fs.closeSync(fs.openSync('/dev/kmsg', fs.constants.O_RDONLY | fs.constants.O_NONBLOCK))
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Polls cond every 100 ms, calling tick (if any) before each wait; throws naming `what` after ms. */
+export async function waitFor(what: string, cond: () => boolean, tick?: () => void, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    tick?.()
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
 
 export function errno(code: string): NodeJS.ErrnoException {
   const e: NodeJS.ErrnoException = new Error(`read ${code}`)

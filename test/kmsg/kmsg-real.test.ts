@@ -8,18 +8,10 @@ import os from 'node:os'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 import {currentBootId, dumpKmsg} from '../../src/kmsg/index.js'
-import {BIN, ROOT} from './helpers.js'
+import {BIN, ROOT, canRead, waitFor} from './helpers.js'
 
 const isRoot = process.getuid?.() === 0
-const canRead = (() => {
-  try {
-    fs.closeSync(fs.openSync('/dev/kmsg', fs.constants.O_RDONLY | fs.constants.O_NONBLOCK))
-    return true
-  } catch {
-    return false
-  }
-})()
-const SKIP = !isRoot ? 'needs root to write markers into /dev/kmsg' : !canRead ? '/dev/kmsg cannot be opened here' : false
+const SKIP = !isRoot ? 'needs root to write markers into /dev/kmsg' : !canRead() ? '/dev/kmsg cannot be opened here' : false
 
 /** Writes one record the way `echo "<prio>text" > /dev/kmsg` does (own open: own rate-limit state). */
 function writeKmsg(text: string, prio = 6): void {
@@ -59,15 +51,6 @@ function follow(args: string[], stream: 'stderr' | 'stdout') {
   child[stream === 'stderr' ? 'stdout' : 'stderr']!.setEncoding('utf8').on('data', (d: string) => (other += d))
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)))
   return {child, lines, other: () => other, exited}
-}
-
-async function waitFor(what: string, cond: () => boolean, tick?: () => void, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    tick?.()
-    await new Promise((r) => setTimeout(r, 100))
-  }
 }
 
 describe('real /dev/kmsg', {skip: SKIP}, () => {
