@@ -1,6 +1,6 @@
 // Plain fd operations Node has no API for: AF_UNIX datagram sockets, sending
-// fds with SCM_RIGHTS, socketpair, peer credentials, fd type, lseek, and a
-// nanosecond wall clock.
+// fds with SCM_RIGHTS, socketpair, peer credentials, fd type, lseek, and
+// nanosecond clocks.
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -191,49 +191,15 @@ static Napi::Value Lseek(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(r));
 }
 
-// setNonBlocking(fd, on): 0 or -errno. For sockets inherited from a parent.
-static Napi::Value SetNonBlocking(const Napi::CallbackInfo& info) {
+// clock(which: 'realtime'|'monotonic', out: Float64Array): out[0] = seconds,
+// out[1] = nanoseconds. Date.now() only has milliseconds, and /dev/kmsg
+// timestamps are CLOCK_MONOTONIC.
+static Napi::Value Clock(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  bool on = info[1].As<Napi::Boolean>().Value();
-  int flags = fcntl(fd, F_GETFL);
-  if (flags < 0) return Errno(env, errno);
-  flags = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
-  if (fcntl(fd, F_SETFL, flags) < 0) return Errno(env, errno);
-  return Napi::Number::New(env, 0);
-}
-
-// setCloexec(fd, on): 0 or -errno.
-static Napi::Value SetCloexec(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
-  bool on = info[1].As<Napi::Boolean>().Value();
-  int flags = fcntl(fd, F_GETFD);
-  if (flags < 0) return Errno(env, errno);
-  flags = on ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC);
-  if (fcntl(fd, F_SETFD, flags) < 0) return Errno(env, errno);
-  return Napi::Number::New(env, 0);
-}
-
-// realtime(out: Float64Array): out[0] = seconds, out[1] = nanoseconds of
-// CLOCK_REALTIME. Date.now() only has milliseconds.
-static Napi::Value Realtime(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Float64Array out = info[0].As<Napi::Float64Array>();
+  clockid_t id = info[0].As<Napi::String>().Utf8Value() == "monotonic" ? CLOCK_MONOTONIC : CLOCK_REALTIME;
+  Napi::Float64Array out = info[1].As<Napi::Float64Array>();
   timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  out[0] = static_cast<double>(ts.tv_sec);
-  out[1] = static_cast<double>(ts.tv_nsec);
-  return env.Undefined();
-}
-
-// monotonic(out: Float64Array): the same for CLOCK_MONOTONIC (the clock of
-// /dev/kmsg timestamps).
-static Napi::Value Monotonic(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Float64Array out = info[0].As<Napi::Float64Array>();
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(id, &ts);
   out[0] = static_cast<double>(ts.tv_sec);
   out[1] = static_cast<double>(ts.tv_nsec);
   return env.Undefined();
@@ -249,10 +215,7 @@ Napi::Object InitFdOps(Napi::Env env, Napi::Object exports) {
   exports.Set("peerCred", Napi::Function::New(env, PeerCred));
   exports.Set("fdType", Napi::Function::New(env, FdType));
   exports.Set("lseek", Napi::Function::New(env, Lseek));
-  exports.Set("setNonBlocking", Napi::Function::New(env, SetNonBlocking));
-  exports.Set("setCloexec", Napi::Function::New(env, SetCloexec));
-  exports.Set("realtime", Napi::Function::New(env, Realtime));
-  exports.Set("monotonic", Napi::Function::New(env, Monotonic));
+  exports.Set("clock", Napi::Function::New(env, Clock));
   return exports;
 }
 

@@ -25,7 +25,6 @@ class Poller : public Napi::ObjectWrap<Poller> {
     ctx_ = std::make_unique<Napi::AsyncContext>(info.Env(), "diagkit:Poller");
   }
 
-  ~Poller() override { CloseHandle(); }
 
  private:
   // start(readable, writable, disconnect): 0 or -errno. With disconnect only,
@@ -37,41 +36,23 @@ class Poller : public Napi::ObjectWrap<Poller> {
     if (info[0].ToBoolean().Value()) events |= UV_READABLE;
     if (info.Length() > 1 && info[1].ToBoolean().Value()) events |= UV_WRITABLE;
     if (info.Length() > 2 && info[2].ToBoolean().Value()) events |= UV_DISCONNECT;
-    if (!poll_) {
-      poll_ = new uv_poll_t;
-      int r = uv_poll_init(LoopOf(env), poll_, fd_);
-      if (r < 0) {
-        delete poll_;
-        poll_ = nullptr;
-        return Napi::Number::New(env, r);
-      }
-      poll_->data = this;
-      Ref();
-    }
-    return Napi::Number::New(env, uv_poll_start(poll_, events, OnPoll));
+    int made = watch_.Ensure(LoopOf(env), fd_, this);
+    if (made < 0) return Napi::Number::New(env, made);
+    if (made == 1) Ref();  // keep the object alive while the loop may call it
+    return Napi::Number::New(env, watch_.Start(events, OnPoll));
   }
 
   Napi::Value Stop(const Napi::CallbackInfo& info) {
-    if (poll_) uv_poll_stop(poll_);
+    watch_.Stop();
     return info.Env().Undefined();
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
     if (!closed_) {
       closed_ = true;
-      bool hadHandle = poll_ != nullptr;
-      CloseHandle();
-      if (hadHandle) Unref();
+      if (watch_.Close()) Unref();
     }
     return info.Env().Undefined();
-  }
-
-  void CloseHandle() {
-    if (!poll_) return;
-    uv_poll_stop(poll_);
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-    poll_ = nullptr;
   }
 
   static void OnPoll(uv_poll_t* handle, int status, int events) {
@@ -79,19 +60,15 @@ class Poller : public Napi::ObjectWrap<Poller> {
     if (!self) return;
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
-    self->cb_.MakeCallback(self->Value(),
-                           {Napi::Number::New(env, status), Napi::Boolean::New(env, (events & UV_READABLE) != 0),
-                            Napi::Boolean::New(env, (events & UV_WRITABLE) != 0)},
-                           *self->ctx_);
-    if (env.IsExceptionPending()) {
-      Napi::Error e = env.GetAndClearPendingException();
-      napi_fatal_exception(env, e.Value());
-    }
+    CallJs(env, self->cb_, self->Value(),
+           {Napi::Number::New(env, status), Napi::Boolean::New(env, (events & UV_READABLE) != 0),
+            Napi::Boolean::New(env, (events & UV_WRITABLE) != 0)},
+           *self->ctx_);
   }
 
   int fd_ = -1;
   bool closed_ = false;
-  uv_poll_t* poll_ = nullptr;
+  FdWatch watch_;
   Napi::FunctionReference cb_;
   std::unique_ptr<Napi::AsyncContext> ctx_;
 };

@@ -45,32 +45,20 @@ class DgramReceiver : public Napi::ObjectWrap<DgramReceiver> {
     control_.resize(CMSG_SPACE(sizeof(int) * maxFds_));
   }
 
-  ~DgramReceiver() override {
-    CloseHandle();
-    ReleaseReserve();
-  }
+  ~DgramReceiver() override { ReleaseReserve(); }
 
  private:
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (closed_) return Errno(env, EBADF);
-    if (!poll_) {
-      poll_ = new uv_poll_t;
-      int r = uv_poll_init(LoopOf(env), poll_, fd_);
-      if (r < 0) {
-        delete poll_;
-        poll_ = nullptr;
-        return Napi::Number::New(env, r);
-      }
-      poll_->data = this;
-      Ref();  // keep the object alive while the loop may call it
-    }
-    int r = uv_poll_start(poll_, UV_READABLE, OnPoll);
-    return Napi::Number::New(env, r);
+    int made = watch_.Ensure(LoopOf(env), fd_, this);
+    if (made < 0) return Napi::Number::New(env, made);
+    if (made == 1) Ref();  // keep the object alive while the loop may call it
+    return Napi::Number::New(env, watch_.Start(UV_READABLE, OnPoll));
   }
 
   Napi::Value Stop(const Napi::CallbackInfo& info) {
-    if (poll_) uv_poll_stop(poll_);
+    watch_.Stop();
     return info.Env().Undefined();
   }
 
@@ -79,20 +67,11 @@ class DgramReceiver : public Napi::ObjectWrap<DgramReceiver> {
   Napi::Value Close(const Napi::CallbackInfo& info) {
     if (!closed_) {
       closed_ = true;
-      bool hadHandle = poll_ != nullptr;
-      CloseHandle();
+      bool hadHandle = watch_.Close();
       ReleaseReserve();
       if (hadHandle) Unref();
     }
     return info.Env().Undefined();
-  }
-
-  void CloseHandle() {
-    if (!poll_) return;
-    uv_poll_stop(poll_);
-    poll_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-    poll_ = nullptr;
   }
 
   bool FillReserve() {
@@ -118,14 +97,14 @@ class DgramReceiver : public Napi::ObjectWrap<DgramReceiver> {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
     if (status < 0) {
-      if (poll_) uv_poll_stop(poll_);
+      watch_.Stop();
       Emit({Napi::Number::New(env, kError), Napi::Number::New(env, status)});
       return;
     }
-    for (int i = 0; i < kMaxBatch && poll_ && !closed_; i++) {
+    for (int i = 0; i < kMaxBatch && !closed_; i++) {
       if (!FillReserve()) {
         int err = errno;
-        uv_poll_stop(poll_);
+        watch_.Stop();
         Emit({Napi::Number::New(env, kFdLimit), Napi::Number::New(env, -err)});
         return;
       }
@@ -171,19 +150,12 @@ class DgramReceiver : public Napi::ObjectWrap<DgramReceiver> {
     }
   }
 
-  void Emit(std::initializer_list<napi_value> args) {
-    Napi::Env env = Env();
-    cb_.MakeCallback(Value(), args, *ctx_);
-    if (env.IsExceptionPending()) {
-      Napi::Error e = env.GetAndClearPendingException();
-      napi_fatal_exception(env, e.Value());
-    }
-  }
+  void Emit(std::initializer_list<napi_value> args) { CallJs(Env(), cb_, Value(), args, *ctx_); }
 
   int fd_ = -1;
   int maxFds_ = 1;
   bool closed_ = false;
-  uv_poll_t* poll_ = nullptr;
+  FdWatch watch_;
   std::vector<int> reserve_;
   std::vector<char> name_;
   std::vector<char> control_;

@@ -33,10 +33,7 @@ export interface RawBinding {
   peerCred(fd: number): {gid: number; pid: number; uid: number} | number
   fdType(fd: number): FdType | number
   lseek(fd: number, offset: number, whence: 'cur' | 'data' | 'end' | 'set'): number
-  setNonBlocking(fd: number, on: boolean): number
-  setCloexec(fd: number, on: boolean): number
-  realtime(out: Float64Array): void
-  monotonic(out: Float64Array): void
+  clock(which: 'monotonic' | 'realtime', out: Float64Array): void
   DgramReceiver: new (fd: number, maxFds: number, cb: ReceiverCallback) => RawDgramReceiver
   Poller: new (fd: number, cb: (status: number, readable: boolean, writable: boolean) => void) => RawPoller
 }

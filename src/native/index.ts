@@ -46,25 +46,17 @@ export function lseek(fd: number, offset: number, whence: 'cur' | 'data' | 'end'
   return check(binding.lseek(fd, offset, whence), 'lseek')
 }
 
-export function setNonBlocking(fd: number, on: boolean): void {
-  check(binding.setNonBlocking(fd, on), 'fcntl')
-}
-
-export function setCloexec(fd: number, on: boolean): void {
-  check(binding.setCloexec(fd, on), 'fcntl')
-}
-
 const clockBuf = new Float64Array(2)
 
 /** CLOCK_REALTIME as [seconds, nanoseconds]; the array is reused by the next call. */
 export function realtime(): Float64Array {
-  binding.realtime(clockBuf)
+  binding.clock('realtime', clockBuf)
   return clockBuf
 }
 
 /** CLOCK_MONOTONIC as [seconds, nanoseconds]; the array is reused by the next call. */
 export function monotonic(): Float64Array {
-  binding.monotonic(clockBuf)
+  binding.clock('monotonic', clockBuf)
   return clockBuf
 }
 

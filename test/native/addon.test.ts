@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
+import {after, describe, it} from 'node:test'
+import {
+  DatagramReceiver, type Datagram, bindUnix, closeQuietly, connectUnix, fdType, listenFd, lseek, monotonic, peerCred,
+  realtime, sendFds, socketPair, unixSocket,
+} from '../../src/native/index.js'
+import {tempDir} from '../helpers/memlogd.js'
+
+const dir = tempDir('dk-native-')
+after(() => fs.rmSync(dir, {recursive: true, force: true}))
+
+/** Receives datagrams on a fresh bound socket until `n` arrived. */
+async function receive(sender: (path: string) => void, n = 1, maxFds = 4): Promise<Datagram[]> {
+  const sockPath = path.join(dir, `r${Math.random().toString(16).slice(2)}.sock`)
+  const fd = unixSocket('dgram')
+  bindUnix(fd, sockPath)
+  const got: Datagram[] = []
+  const r = new DatagramReceiver(fd, maxFds, {
+    datagram: (d) => got.push(d),
+    error: (e) => assert.fail(e),
+    fdLimit: (e) => assert.fail(e),
+  })
+  r.start()
+  try {
+    sender(sockPath)
+    const deadline = Date.now() + 5000
+    while (got.length < n && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5))
+    return got
+  } finally {
+    r.close()
+    closeQuietly(fd)
+  }
+}
+
+function send(sockPath: string, name: string, fds: number[]): void {
+  const s = unixSocket('dgram')
+  try {
+    connectUnix(s, sockPath)
+    sendFds(s, Buffer.from(name), fds)
+  } finally {
+    closeQuietly(s)
+  }
+}
+
+describe('native addon', () => {
+  it('tells fd types apart', () => {
+    const [a, b] = socketPair()
+    const d = unixSocket('dgram')
+    const file = fs.openSync(path.join(dir, 'f'), 'w')
+    const directory = fs.openSync(dir, 'r')
+    const nul = fs.openSync('/dev/null', 'r')
+    const listener = unixSocket('stream')
+    bindUnix(listener, path.join(dir, 'l.sock'))
+    try {
+      assert.equal(fdType(a), 'stream-socket')
+      assert.equal(fdType(d), 'dgram-socket')
+      assert.equal(fdType(file), 'file')
+      assert.equal(fdType(directory), 'directory')
+      assert.equal(fdType(nul), 'chardev')
+      assert.equal(fdType(listener), 'stream-socket') // bound, not yet listening
+      listenFd(listener)
+      assert.equal(fdType(listener), 'listening-socket')
+    } finally {
+      for (const fd of [a, b, d, file, directory, nul, listener]) closeQuietly(fd)
+    }
+  })
+
+  it('reports errors as Node-style errors with the errno name', () => {
+    const s = unixSocket('dgram')
+    try {
+      assert.throws(() => connectUnix(s, path.join(dir, 'nobody.sock')), {code: 'ENOENT', syscall: 'connect'})
+      assert.throws(() => bindUnix(s, '/' + 'x'.repeat(200)), {code: 'ENAMETOOLONG'})
+      assert.throws(() => fdType(987_654), {code: 'EBADF', syscall: 'fstat'})
+    } finally {
+      closeQuietly(s)
+    }
+  })
+
+  it('gives the peer credentials of a socketpair end: our own pid', () => {
+    const [a, b] = socketPair()
+    try {
+      assert.deepEqual(peerCred(a), {pid: process.pid, uid: process.getuid!(), gid: process.getgid!()})
+    } finally {
+      closeQuietly(a)
+      closeQuietly(b)
+    }
+  })
+
+  it('seeks within a file', () => {
+    const p = path.join(dir, 'seek')
+    fs.writeFileSync(p, 'hello world')
+    const fd = fs.openSync(p, 'r')
+    try {
+      assert.equal(lseek(fd, 0, 'end'), 11)
+      assert.equal(lseek(fd, 6, 'set'), 6)
+      const buf = Buffer.alloc(5)
+      fs.readSync(fd, buf, 0, 5, null)
+      assert.equal(buf.toString(), 'world')
+    } finally {
+      closeQuietly(fd)
+    }
+  })
+
+  it('passes an fd with its name over a datagram, and the fd works on the other side', async () => {
+    const [mine, theirs] = socketPair()
+    const got = await receive((p) => send(p, 'svc.out', [theirs]))
+    closeQuietly(theirs)
+    assert.equal(got.length, 1)
+    assert.equal(got[0].name.toString(), 'svc.out')
+    assert.equal(got[0].fds.length, 1)
+    assert.equal(got[0].truncated, false)
+    assert.equal(got[0].controlTruncated, false)
+    fs.writeSync(mine, 'ping')
+    const buf = Buffer.alloc(4)
+    assert.equal(fs.readSync(got[0].fds[0], buf), 4)
+    assert.equal(buf.toString(), 'ping')
+    closeQuietly(mine)
+    closeQuietly(got[0].fds[0])
+  })
+
+  it('reports more fds than it takes as control-truncated, and delivers a datagram without fds', async () => {
+    const pairs = Array.from({length: 6}, () => socketPair())
+    const got = await receive((p) => {
+      send(p, 'many', pairs.map(([, b]) => b))
+      send(p, 'none', [])
+    }, 2, 4)
+    for (const [a, b] of pairs) {
+      closeQuietly(a)
+      closeQuietly(b)
+    }
+    assert.equal(got[0].name.toString(), 'many')
+    assert.equal(got[0].controlTruncated, true)
+    assert.ok(got[0].fds.length <= 4)
+    for (const fd of got[0].fds) closeQuietly(fd)
+    assert.equal(got[1].name.toString(), 'none')
+    assert.deepEqual(got[1].fds, [])
+  })
+
+  it('reads clocks with nanoseconds', () => {
+    const [rs, rns] = realtime()
+    assert.ok(Math.abs(rs * 1000 + rns / 1e6 - Date.now()) < 1000)
+    const [ms] = monotonic()
+    assert.ok(Math.abs(ms - Number(process.hrtime.bigint() / 1_000_000_000n)) <= 1)
+  })
+})
