@@ -51,6 +51,27 @@ describe('diagkit logread', () => {
     assert.ok(!r.stdout.includes('\u001b['))
   })
 
+  it('colours sources on a terminal, and not with NO_COLOR', async (t) => {
+    // script(1) gives logread a pseudo-terminal as stdout.
+    const onTty = (env: NodeJS.ProcessEnv) =>
+      new Promise<string>((resolve) => {
+        const p = spawn('script', ['-qec', `"${process.execPath}" "${BIN}" logread --socket "${d.querySock}"`, '/dev/null'], {env})
+        let out = ''
+        p.stdout.on('data', (x) => (out += x))
+        p.on('error', () => resolve('no script'))
+        p.on('exit', () => resolve(out))
+      })
+    const coloured = await onTty({...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined})
+    if (coloured === 'no script') {
+      t.skip('script(1) from util-linux is not installed')
+      return
+    }
+    assert.match(coloured, /;\u001b\[\d+mplain\u001b\[39m;one/)
+    const plain = await onTty({...process.env, NO_COLOR: '1', FORCE_COLOR: undefined})
+    assert.ok(plain.includes(';plain;one'))
+    assert.ok(!plain.includes('\u001b['), JSON.stringify(plain.slice(0, 200)))
+  })
+
   it('-f follows only new entries; -F dumps then follows', async () => {
     const follow = spawn(process.execPath, [BIN, 'logread', '-f', '--socket', d.querySock], {stdio: ['ignore', 'pipe', 'pipe']})
     const both = spawn(process.execPath, [BIN, 'logread', '-F', '--socket', d.querySock], {stdio: ['ignore', 'pipe', 'pipe']})
