@@ -20,6 +20,11 @@ export interface QueryServerOptions {
   instance: string
   /** A client that has not chosen a mode by then is closed. */
   clientTimeoutMs: number
+  /**
+   * A dump client that takes nothing for this long is closed: its snapshot
+   * pins ring memory that the ring itself has already let go (default 30 s).
+   */
+  stallTimeoutMs?: number
 }
 
 /** One JSON entry from the daemon, outside the ring (errors, loss notices). */
@@ -37,12 +42,17 @@ class QueryClient {
   private waitingDrain = false
   private closed = false
   private timer: NodeJS.Timeout | undefined
+  private stallTimer: NodeJS.Timeout | undefined
 
   constructor(private readonly server: QueryServer, private readonly sock: net.Socket, timeoutMs: number) {
-    this.timer = setTimeout(() => this.fail(`no query mode byte within ${timeoutMs / 1000}s; closing`), timeoutMs)
+    this.timer = setTimeout(() => {
+      const what = this.request.length === 0 ? 'no query mode byte' : 'an incomplete query request'
+      this.fail(`${what} within ${timeoutMs / 1000}s; closing`)
+    }, timeoutMs)
     sock.on('data', (chunk: Buffer) => this.onData(chunk))
     sock.on('drain', () => {
       this.waitingDrain = false
+      clearTimeout(this.stallTimer)
       this.pump()
     })
     sock.on('error', () => this.close())
@@ -109,6 +119,7 @@ class QueryClient {
       const range = this.snapshot.shift()!
       if (!sock.write(range.bytes)) {
         this.waitingDrain = true
+        if (this.snapshot.length > 0) this.stallTimer = setTimeout(() => this.close(), this.server.stallTimeoutMs)
         return
       }
     }
@@ -151,6 +162,7 @@ class QueryClient {
     if (this.closed) return
     this.closed = true
     clearTimeout(this.timer)
+    clearTimeout(this.stallTimer)
     this.snapshot = []
     this.sock.destroy()
     this.server.forget(this)
@@ -160,6 +172,7 @@ class QueryClient {
 export class QueryServer {
   readonly ring: Ring
   readonly instance: string
+  readonly stallTimeoutMs: number
   private readonly clients = new Set<QueryClient>()
   private readonly timeoutMs: number
 
@@ -167,6 +180,7 @@ export class QueryServer {
     this.ring = opts.ring
     this.instance = opts.instance
     this.timeoutMs = opts.clientTimeoutMs
+    this.stallTimeoutMs = opts.stallTimeoutMs ?? 30_000
   }
 
   get clientCount(): number {
