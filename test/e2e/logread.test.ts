@@ -61,13 +61,14 @@ describe('diagkit logread', () => {
         p.on('error', () => resolve('no script'))
         p.on('exit', () => resolve(out))
       })
-    const coloured = await onTty({...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined})
+    // chalk turns colour off under an unknown CI (CI=true), terminal or not: test a user's shell.
+    const coloured = await onTty({...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, CI: undefined})
     if (coloured === 'no script') {
       t.skip('script(1) from util-linux is not installed')
       return
     }
     assert.match(coloured, /;\u001b\[\d+mplain\u001b\[39m;one/)
-    const plain = await onTty({...process.env, NO_COLOR: '1', FORCE_COLOR: undefined})
+    const plain = await onTty({...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, CI: undefined})
     assert.ok(plain.includes(';plain;one'))
     assert.ok(!plain.includes('\u001b['), JSON.stringify(plain.slice(0, 200)))
   })
