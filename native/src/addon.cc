@@ -45,6 +45,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   diagkit::InitFdOps(env, exports);
   diagkit::InitReceiver(env, exports);
   diagkit::InitPoller(env, exports);
+  diagkit::InitKmsgDrain(env, exports);
   return exports;
 }
 

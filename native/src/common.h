@@ -39,5 +39,6 @@ void CallJs(Napi::Env env, Napi::FunctionReference& cb, Napi::Object recv, std::
 Napi::Object InitFdOps(Napi::Env env, Napi::Object exports);
 Napi::Object InitReceiver(Napi::Env env, Napi::Object exports);
 Napi::Object InitPoller(Napi::Env env, Napi::Object exports);
+Napi::Object InitKmsgDrain(Napi::Env env, Napi::Object exports);
 
 }  // namespace diagkit

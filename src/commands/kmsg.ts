@@ -1,9 +1,8 @@
 import {Flags} from '@oclif/core'
 import {DiagkitCommand} from '../cli/base-command.js'
 import fs from 'node:fs'
-// Only types at the top. run() loads just the modules a mode needs: --dump never
-// loads the native addon (its load alone costs more than dmesg's whole run),
-// chalk loads only for colour on a terminal.
+// Only types at the top. run() loads just the modules a mode needs (--dump no
+// follower, no filters unless asked); chalk loads only for colour on a terminal.
 import type {HumanColors, KmsgRecord, RecordFilter} from '../kmsg/index.js'
 
 type Format = typeof import('../kmsg/format.js')

@@ -2,12 +2,21 @@
 // by a fake in tests. The real one is /dev/kmsg opened non-blocking: a read
 // returns one record, or throws EAGAIN when none is ready — it never blocks.
 import fs from 'node:fs'
+import type {KmsgBatch} from '../native/index.js'
+
+export type {KmsgBatch} from '../native/index.js'
 
 export const DEFAULT_KMSG_DEVICE = '/dev/kmsg'
 
 export interface KmsgDevice {
   /** Reads one record into buf and returns its length; throws Node-style errno errors (EAGAIN, EPIPE, EINVAL, …). */
   read(buf: Buffer): number
+  /**
+   * Optional: reads every record held now in one call (reads of readSize bytes
+   * until EAGAIN). Read errors come back in the batch, after the records read
+   * before them; the reader prefers this to read() when a device has it.
+   */
+  readBatch?(readSize: number): KmsgBatch
   /** Skips everything held now: later reads return only new records. */
   seekEnd(): void
   close(): void
@@ -16,10 +25,12 @@ export interface KmsgDevice {
   readonly path: string
 }
 
-/** lseek from the addon; passed in so a one-shot dump never loads the addon. */
+/** lseek from the addon; passed in so this module does not load the addon itself. */
 export type Lseek = (fd: number, offset: number, whence: 'end') => number
+/** kmsgDrain from the addon, for readBatch. */
+export type KmsgDrain = (fd: number, readSize: number) => KmsgBatch
 
-export function openKmsgDevice(path: string = DEFAULT_KMSG_DEVICE, lseek?: Lseek): KmsgDevice {
+export function openKmsgDevice(path: string = DEFAULT_KMSG_DEVICE, lseek?: Lseek, drain?: KmsgDrain): KmsgDevice {
   // libuv adds O_CLOEXEC; O_NONBLOCK turns "no record yet" into EAGAIN.
   const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
   let open = true
@@ -27,6 +38,7 @@ export function openKmsgDevice(path: string = DEFAULT_KMSG_DEVICE, lseek?: Lseek
     fd,
     path,
     read: (buf) => fs.readSync(fd, buf, 0, buf.length, null),
+    readBatch: drain && ((readSize) => drain(fd, readSize)),
     seekEnd: () => {
       if (!lseek) throw new Error('openKmsgDevice: seekEnd needs the lseek argument')
       lseek(fd, 0, 'end')

@@ -2,7 +2,7 @@
 // (uv_poll through the addon) — never a blocking read, never a busy loop.
 // A read error other than EINVAL closes the device and reopens it with
 // backoff; the reader resumes after the last seq it delivered.
-import {lseek, ReadinessWatch} from '../native/index.js'
+import {kmsgDrain, lseek, ReadinessWatch} from '../native/index.js'
 import {DEFAULT_KMSG_DEVICE, openKmsgDevice, type KmsgDevice} from './device.js'
 import {KmsgReader, KmsgReadError, type ReaderOptions} from './reader.js'
 import type {KmsgRecord} from './record.js'
@@ -78,7 +78,7 @@ export class KmsgFollower {
 
   private openDevice(): KmsgDevice {
     const path = this.opts.device ?? DEFAULT_KMSG_DEVICE
-    return this.opts.open ? this.opts.open(path) : openKmsgDevice(path, lseek)
+    return this.opts.open ? this.opts.open(path) : openKmsgDevice(path, lseek, kmsgDrain)
   }
 
   private attach(dev: KmsgDevice): void {

@@ -1,11 +1,11 @@
 // Public surface of the kmsg library (used by `diagkit kmsg` and `diagkit diagnose`).
-export {parseKmsgRecord, decodeKmsgText, KmsgParseError, type KmsgRecord} from './record.js'
+export {parseKmsgRecord, parseKmsgRecordFull, parseKmsgRecordIn, decodeKmsgText, KmsgParseError, type KmsgRecord} from './record.js'
 export {dumpKmsg, drainKmsg, type DumpOptions} from './dump.js'
 export {formatLinuxkitLine, formatHumanLine, recordToJson, lineText, formatCtime, type HumanOptions, type HumanColors, type KmsgJson} from './format.js'
 export {bootTimeNs} from './boot-time.js'
 export {bootTimeNsAtStart, recordTimeNs, formatNs} from './time.js'
 export {kernelProblems} from './problems.js'
-export {openKmsgDevice, DEFAULT_KMSG_DEVICE, type KmsgDevice, type Lseek} from './device.js'
+export {openKmsgDevice, DEFAULT_KMSG_DEVICE, type KmsgBatch, type KmsgDevice, type KmsgDrain, type Lseek} from './device.js'
 export {KmsgReader, KmsgReadError, lostRecord, DEFAULT_READ_BUFFER, MIN_READ_BUFFER, type ReaderOptions} from './reader.js'
 export {KmsgFollower, type FollowOptions, type Watch} from './follow.js'
 export {parseLevels, parseFacilities, parseSince, matches, hasFilter, FilterError, LEVEL_NAMES, FACILITY_NAMES, type RecordFilter} from './filter.js'

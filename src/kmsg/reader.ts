@@ -1,9 +1,10 @@
-// Turns device reads into records: one record per read, drained to EAGAIN.
+// Turns device reads into records: one record per read, drained to EAGAIN
+// (record by record, or in batches from one native call where the device can).
 // EPIPE (records overwritten) and seq gaps become one synthetic "lost"
 // record; EINVAL (record larger than the buffer) is a clear fatal error;
 // other errors are thrown for the caller to reopen and resume after lastSeq.
 import type {KmsgDevice} from './device.js'
-import {KmsgParseError, parseKmsgRecord, type KmsgRecord} from './record.js'
+import {KmsgParseError, parseKmsgRecordIn, type KmsgRecord} from './record.js'
 
 export const DEFAULT_READ_BUFFER = 16 * 1024
 /** Kernel's limit for one /dev/kmsg record (CONSOLE_EXT_LOG_MAX); smaller buffers lose records to EINVAL. */
@@ -80,6 +81,7 @@ export class KmsgReader {
    * rethrows any other read error after the records before it were delivered.
    */
   drain(onRecord: (r: KmsgRecord) => void): DrainEnd {
+    if (this.device.readBatch) return this.drainBatches(onRecord)
     for (;;) {
       let n: number
       try {
@@ -92,26 +94,56 @@ export class KmsgReader {
           continue
         }
         if (code === 'EINTR') continue
-        if (code === 'EINVAL') {
-          throw new KmsgReadError(
-            `read ${this.device.path}: EINVAL: a record did not fit the ${this.buf.length}-byte read buffer`,
-            'EINVAL',
-            error,
-          )
-        }
-        throw error
+        throw this.readError(error)
       }
       if (n === 0) return 'eof'
-      let rec: KmsgRecord
-      try {
-        rec = parseKmsgRecord(this.buf.toString('latin1', 0, n))
-      } catch (error) {
-        if (!(error instanceof KmsgParseError)) throw error
-        this.opts.onBadRecord?.(error)
-        continue
-      }
-      this.deliver(rec, onRecord)
+      const raw = this.buf.toString('latin1', 0, n)
+      this.parseAndDeliver(raw, 0, raw.length, onRecord)
     }
+  }
+
+  /** drain() over readBatch: the same records, errors and lost records, from one native call per batch. */
+  private drainBatches(onRecord: (r: KmsgRecord) => void): DrainEnd {
+    for (;;) {
+      const batch = this.device.readBatch!(this.buf.length)
+      // One string for the batch; records are slices of it (no copy each).
+      const text = batch.data.toString('latin1')
+      const {ends, epipe} = batch
+      let start = 0
+      let e = 0
+      for (let i = 0; i < ends.length; i++) {
+        for (; e < epipe.length && epipe[e] <= i; e++) this.overwritten = true
+        this.parseAndDeliver(text, start, ends[i], onRecord)
+        start = ends[i]
+      }
+      if (e < epipe.length) this.overwritten = true // EPIPE after the last record
+      if (batch.end === 'more') continue
+      if (batch.end === 'error') throw this.readError(batch.error)
+      return batch.end
+    }
+  }
+
+  /** EINVAL (a record too large for the buffer) as a clear KmsgReadError; other errors unchanged. */
+  private readError(error: unknown): unknown {
+    if (errnoCode(error) !== 'EINVAL') return error
+    return new KmsgReadError(
+      `read ${this.device.path}: EINVAL: a record did not fit the ${this.buf.length}-byte read buffer`,
+      'EINVAL',
+      error,
+    )
+  }
+
+  /** Parses the record text[start, end) and delivers it; a bad record is reported and skipped. */
+  private parseAndDeliver(text: string, start: number, end: number, onRecord: (r: KmsgRecord) => void): void {
+    let rec: KmsgRecord
+    try {
+      rec = parseKmsgRecordIn(text, start, end)
+    } catch (error) {
+      if (!(error instanceof KmsgParseError)) throw error
+      this.opts.onBadRecord?.(error)
+      return
+    }
+    this.deliver(rec, onRecord)
   }
 
   private deliver(rec: KmsgRecord, onRecord: (r: KmsgRecord) => void): void {

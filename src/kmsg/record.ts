@@ -49,6 +49,41 @@ function unsigned(field: string, name: string, raw: string, max: bigint): bigint
 }
 
 /**
+ * The common record in one regex exec (sticky, at the record's start): prio,
+ * seq and usec of at most 19 digits (always below 2^64); then no 4th field,
+ * a valid flags field, or an extra field (with '=') in its place; any further
+ * fields; the text; no dictionary lines. Whatever this does not match goes to
+ * the full parser, which gives the same record or the precise error.
+ */
+const COMMON = /(\d{1,4}),(\d{1,19}),(\d{1,19})(?:,([-c+]+)(?=[,;])|(?=,[^,;\n]*=)|(?=;))[^;\n]*;([^\n]*)\n?/y
+
+/**
+ * Parses the record that is text[start, end) (one read() of /dev/kmsg, taken
+ * as latin1). Cheap for the common record, which is most of a dump.
+ */
+export function parseKmsgRecordIn(text: string, start: number, end: number): KmsgRecord {
+  COMMON.lastIndex = start
+  const m = COMMON.exec(text)
+  if (m !== null && COMMON.lastIndex === end) {
+    const prio = Number(m[1])
+    const flags = m[4] ?? '-'
+    if (prio <= 2047) {
+      return {
+        seq: BigInt(m[2]),
+        facility: prio >> 3,
+        level: prio & 7,
+        usec: BigInt(m[3]),
+        flags,
+        continuation: flags !== '-' && (flags.includes('c') || flags.includes('+')),
+        text: m[5],
+        dict: {},
+      }
+    }
+  }
+  return parseKmsgRecordFull(start === 0 && end === text.length ? text : text.slice(start, end))
+}
+
+/**
  * Parses the bytes of one read() of /dev/kmsg. Bytes are taken as latin1 so a
  * stray non-ASCII byte survives as one character; the kernel itself only
  * sends printable ASCII (everything else arrives as \xNN). Throws
@@ -56,6 +91,11 @@ function unsigned(field: string, name: string, raw: string, max: bigint): bigint
  */
 export function parseKmsgRecord(input: Buffer | string): KmsgRecord {
   const raw = typeof input === 'string' ? input : input.toString('latin1')
+  return parseKmsgRecordIn(raw, 0, raw.length)
+}
+
+/** The full parser: every variant, and the precise error. Exported so tests can hold the fast path to it. */
+export function parseKmsgRecordFull(raw: string): KmsgRecord {
   const semi = raw.indexOf(';')
   if (semi < 0) throw new KmsgParseError('kmsg record: no ";" between header and text', raw)
   const header = raw.slice(0, semi)

@@ -34,6 +34,8 @@ export interface RawBinding {
   fdType(fd: number): FdType | number
   lseek(fd: number, offset: number, whence: 'cur' | 'data' | 'end' | 'set'): number
   clock(which: 'monotonic' | 'realtime', out: Float64Array): void
+  /** [records back to back, end offset of each, record indexes an EPIPE came before, 0 EAGAIN | 1 eof | 2 call again | -errno] */
+  kmsgDrain(fd: number, readSize: number): [Buffer, Uint32Array, number[], number] | number
   DgramReceiver: new (fd: number, maxFds: number, cb: ReceiverCallback) => RawDgramReceiver
   Poller: new (fd: number, cb: (status: number, readable: boolean, writable: boolean) => void) => RawPoller
 }

@@ -60,6 +60,30 @@ export function monotonic(): Float64Array {
   return clockBuf
 }
 
+/** What one kmsgDrain call read: records back to back, and how the reading ended. */
+export interface KmsgBatch {
+  /** The records as read, back to back. */
+  data: Buffer
+  /** End offset in data of each record. */
+  ends: Uint32Array
+  /** Record indexes an EPIPE (records overwritten) came just before; ends.length = after the last one. */
+  epipe: number[]
+  /** 'drained' = EAGAIN, 'eof' = a 0-byte read, 'more' = the call's size cap was reached (call again), 'error' = see error. */
+  end: 'drained' | 'eof' | 'error' | 'more'
+  /** The read error that ended the batch (records before it are in data). */
+  error?: NodeJS.ErrnoException
+}
+
+/**
+ * Reads a non-blocking /dev/kmsg fd until EAGAIN in one native call (one
+ * record per read of readSize bytes), instead of one JS call per record.
+ */
+export function kmsgDrain(fd: number, readSize: number): KmsgBatch {
+  const [data, ends, epipe, status] = check(binding.kmsgDrain(fd, readSize), 'read')
+  if (status < 0) return {data, ends, epipe, end: 'error', error: systemError(status, 'read')}
+  return {data, ends, epipe, end: status === 0 ? 'drained' : status === 1 ? 'eof' : 'more'}
+}
+
 export function closeQuietly(fd: number): void {
   try {
     fs.closeSync(fd)

@@ -1,7 +1,7 @@
 // Shared bits of the kmsg tests: repo paths, the real device's availability,
 // polling, and a scripted fake device.
 import fs from 'node:fs'
-import type {KmsgDevice} from '../../src/kmsg/index.js'
+import type {KmsgBatch, KmsgDevice} from '../../src/kmsg/index.js'
 
 export {BIN, ROOT} from '../helpers/memlogd.js'
 
@@ -68,5 +68,56 @@ export class FakeDevice implements KmsgDevice {
 
   close(): void {
     this.closed = true
+  }
+}
+
+/**
+ * The same scripted steps served as kmsgDrain serves them: each readBatch
+ * plays steps until EAGAIN, a 0-byte read or an error, collecting records back
+ * to back and where EPIPEs came. `perBatch` caps records per batch ('more').
+ * read() must not be used when a device has readBatch: it throws.
+ */
+export class FakeBatchDevice extends FakeDevice {
+  batches = 0
+  readSizes: number[] = []
+  constructor(private readonly batchSteps: Step[], private readonly perBatch = Infinity) {
+    super([])
+  }
+
+  override push(...steps: Step[]): void {
+    this.batchSteps.push(...steps)
+  }
+
+  override read(): number {
+    throw new Error('FakeBatchDevice: read() called although readBatch exists')
+  }
+
+  readBatch(readSize: number): KmsgBatch {
+    if (this.closed) throw errno('EBADF')
+    this.batches++
+    this.readSizes.push(readSize)
+    const chunks: Buffer[] = []
+    const ends: number[] = []
+    const epipe: number[] = []
+    let used = 0
+    const done = (end: KmsgBatch['end'], error?: NodeJS.ErrnoException): KmsgBatch =>
+      ({data: Buffer.concat(chunks), ends: Uint32Array.from(ends), epipe, end, error})
+    for (;;) {
+      if (ends.length >= this.perBatch) return done('more')
+      const s = this.batchSteps.shift()
+      if (!s) return done('drained')
+      if ('err' in s) {
+        if (s.err === 'EPIPE') epipe.push(ends.length)
+        else if (s.err === 'EAGAIN') return done('drained')
+        else if (s.err !== 'EINTR') return done('error', errno(s.err))
+        continue
+      }
+      const b = Buffer.from(s.rec, 'latin1')
+      if (b.length === 0) return done('eof')
+      if (b.length > readSize) return done('error', errno('EINVAL'))
+      chunks.push(b)
+      used += b.length
+      ends.push(used)
+    }
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {drainKmsg, KmsgFollower, KmsgReader, KmsgReadError, type KmsgRecord, type Watch} from '../../src/kmsg/index.js'
-import {err, FakeDevice, rec} from './helpers.js'
+import {err, FakeBatchDevice, FakeDevice, rec, type Step} from './helpers.js'
 
 const r = (seq: number, text = `m${seq}`) => rec(`6,${seq},${seq * 1000},-;${text}\n`)
 const seqs = (rs: KmsgRecord[]) => rs.map((x) => (x.lost ? `lost:${x.lost.first ?? '?'}-${x.lost.last}` : String(x.seq)))
@@ -126,6 +126,102 @@ describe('KmsgReader over a fake device', () => {
     assert.equal(ok.closed, true)
     const failing = new FakeDevice([r(1), err('EIO')])
     assert.throws(() => drainKmsg({open: () => failing}, () => {}), (e: NodeJS.ErrnoException) => e.code === 'EIO')
+    assert.equal(failing.closed, true)
+  })
+})
+
+/** Drains scripted steps through the batch path; returns records (as seqs), the end, and the error thrown (its code). */
+function viaBatches(steps: Step[], perBatch?: number, opts?: {bufferSize?: number}) {
+  const dev = new FakeBatchDevice(steps, perBatch)
+  const reader = new KmsgReader(dev, opts)
+  const out: KmsgRecord[] = []
+  let end: string | undefined
+  let error: unknown
+  try {
+    end = reader.drain((x) => out.push(x))
+  } catch (error_) {
+    error = error_
+  }
+  return {out, seqs: seqs(out), end, error, dev, reader}
+}
+
+describe('KmsgReader over a batch device (kmsgDrain)', () => {
+  it('reads all records in one batch, with the read buffer size as read size', () => {
+    const {seqs: got, end, dev, reader} = viaBatches([r(1), r(2), r(3)])
+    assert.deepEqual(got, ['1', '2', '3'])
+    assert.equal(end, 'drained')
+    assert.deepEqual(dev.readSizes, [16384])
+    assert.equal(reader.lastSeq, 3n)
+  })
+
+  it('delivers the same records as the per-record path, field for field', () => {
+    const steps = (): Step[] => [rec('6,1,100,-;a;b,c\n'), rec('12,2,200,c,caller=T1;frag\n SUBSYSTEM=pci\n DEVICE=+pci:0\n'), rec('3,3,300;old kernel\n'), r(4)]
+    const single: KmsgRecord[] = []
+    new KmsgReader(new FakeDevice(steps())).drain((x) => single.push(x))
+    assert.deepEqual(viaBatches(steps()).out, single)
+    assert.equal(single.length, 4)
+  })
+
+  it('EPIPE mid-batch: one lost record for the gap, then the rest', () => {
+    const {out, seqs: got} = viaBatches([r(10), err('EPIPE'), r(15), r(16)])
+    assert.deepEqual(got, ['10', 'lost:11-14', '15', '16'])
+    assert.equal(out[1].text, 'diagkit kmsg: 4 records lost (seq 11-14): overwritten in the kernel ring before they were read')
+    assert.equal(out[1].usec, 15000n)
+  })
+
+  it('EPIPE first in a batch: the range start is unknown', () => {
+    assert.deepEqual(viaBatches([err('EPIPE'), r(500), r(501)]).seqs, ['lost:?-499', '500', '501'])
+  })
+
+  it('EPIPE after the last record of a batch is reported with the next batch\'s first record', () => {
+    const dev = new FakeBatchDevice([r(1), err('EPIPE')])
+    const reader = new KmsgReader(dev)
+    assert.deepEqual(seqs(drainAll(reader)), ['1'])
+    dev.push(r(5))
+    assert.deepEqual(seqs(drainAll(reader)), ['lost:2-4', '5'])
+  })
+
+  it('a device error mid-batch is thrown after the records before it; a reopen resumes', () => {
+    const {seqs: got, error, reader} = viaBatches([r(1), r(2), err('EIO'), r(3)])
+    assert.deepEqual(got, ['1', '2'])
+    assert.equal((error as NodeJS.ErrnoException).code, 'EIO')
+    reader.replaceDevice(new FakeBatchDevice([r(1), r(2), r(3), r(4)]))
+    assert.deepEqual(seqs(drainAll(reader)), ['3', '4'])
+  })
+
+  it('EINVAL mid-batch is the same clear KmsgReadError, after the records before it', () => {
+    const {seqs: got, error} = viaBatches([r(1), rec(`6,2,3,-;${'x'.repeat(9000)}\n`)], undefined, {bufferSize: 8192})
+    assert.deepEqual(got, ['1'])
+    assert.ok(error instanceof KmsgReadError)
+    assert.equal(error.code, 'EINVAL')
+    assert.equal(error.message, 'read /fake/kmsg: EINVAL: a record did not fit the 8192-byte read buffer')
+  })
+
+  it('a 0-byte read ends the drain as "eof"', () => {
+    const {seqs: got, end} = viaBatches([r(1), rec('')])
+    assert.deepEqual([got, end], [['1'], 'eof'])
+  })
+
+  it('"more" (the batch cap) reads on in further batches', () => {
+    const {seqs: got, end, dev} = viaBatches([r(1), r(2), err('EPIPE'), r(6), r(7), r(8)], 2)
+    assert.deepEqual(got, ['1', '2', 'lost:3-5', '6', '7', '8'])
+    assert.equal(end, 'drained')
+    assert.equal(dev.batches, 3)
+  })
+
+  it('a record that does not parse is reported and skipped; after and seq gaps work as per record', () => {
+    const bad: string[] = []
+    const dev = new FakeBatchDevice([r(3), rec('garbage\n'), r(4), r(9)])
+    const out = drainAll(new KmsgReader(dev, {after: 3n, onBadRecord: (e) => bad.push(e.message)}))
+    assert.deepEqual(seqs(out), ['4', 'lost:5-8', '9'])
+    assert.deepEqual(bad, ['kmsg record: no ";" between header and text'])
+  })
+
+  it('drainKmsg closes a batch device, also when reading fails', () => {
+    const failing = new FakeBatchDevice([r(1), err('EIO')])
+    const got: KmsgRecord[] = []
+    assert.throws(() => drainKmsg({open: () => failing}, (x) => got.push(x)), (e: NodeJS.ErrnoException) => e.code === 'EIO')
+    assert.deepEqual(seqs(got), ['1'])
     assert.equal(failing.closed, true)
   })
 })

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
-import {decodeKmsgText, KmsgParseError, parseKmsgRecord, formatLinuxkitLine, recordToJson} from '../../src/kmsg/index.js'
+import {decodeKmsgText, KmsgParseError, parseKmsgRecord, parseKmsgRecordFull, parseKmsgRecordIn, formatLinuxkitLine, recordToJson} from '../../src/kmsg/index.js'
 import {ROOT} from './helpers.js'
 
 interface Case {
@@ -109,6 +109,50 @@ describe('parseKmsgRecord: malformed input throws KmsgParseError', () => {
       assert.throws(() => parseKmsgRecord(input), (e: unknown) => e instanceof KmsgParseError && msg.test(e.message))
     })
   }
+})
+
+describe('parseKmsgRecord: the one-regex fast path agrees with the full parser', () => {
+  // Each input goes through parseKmsgRecord (fast path first) and the full parser alone:
+  // same record, or the same error. Near-misses of the fast path's pattern are the point.
+  const inputs = [
+    '6,1,2,-;t\n', '6,1,2;t\n', '6,1,2,c;t\n', '6,1,2,+;t\n', '6,1,2,-c+;t\n', '6,1,2,-,caller=T1;t\n', '6,1,2,caller=T1;t\n',
+    '6,1,2,c=1;t\n', '6,1,2,caller=T1,-;t\n', '6,1,2,-,x,y,z;t\n', '6,1,2,;t\n', '6,1,2,c-x;t\n', '6,1,2,x;t\n', '6,1,2,-,;t\n',
+    '6,1,2,=;t\n', '6,1,2,-;\n', '6,1,2,-;', '6,1,2,-;a;b,c=d\n', '6,1,2,-;t\n\n', '6,1,2,-;t\n K=v\n', '6,1,2,-;t\nK=v\n',
+    '0,0,0,-;t\n', '2047,1,2,-;t\n', '2048,1,2,-;t\n', '0006,1,2,-;t\n', '00006,1,2,-;t\n', '191,1,2,-;t\n',
+    '6,9999999999999999999,9999999999999999999,-;t\n', '6,18446744073709551615,18446744073709551615,-;t\n',
+    '6,18446744073709551616,2,-;t\n', '6,00000000000000000001,2,-;t\n', '6,000000000000000000001,2,-;t\n',
+    '6,1,2.5,-;t\n', '6,-1,2,-;t\n', '6,1,,-;t\n', '6,1;t\n', ',1,2,-;t\n', ' 6,1,2,-;t\n', '6,1\n,2,-;t\n', '6,1,2,-\n;t\n',
+    '6,1,2,-;t\r\n', '6,1,2,-;caf\u00e9 \\x0a\n', '6,1,2,-', '', '\n',
+  ]
+  for (const input of inputs) {
+    it(JSON.stringify(input), () => {
+      const outcome = (f: () => unknown) => {
+        try {
+          return {record: f()}
+        } catch (error) {
+          assert.ok(error instanceof KmsgParseError)
+          return {error: error.message}
+        }
+      }
+      assert.deepEqual(outcome(() => parseKmsgRecord(input)), outcome(() => parseKmsgRecordFull(input)))
+    })
+  }
+
+  it('parses a record in place inside a batch of records, as on its own', () => {
+    const recs = ['6,1,2,-;first\n', '4,2,3,-;second; with, punctuation\n', '6,3,4,-;dict\n K=v\n', '6,4,5,-;last\n']
+    const text = recs.join('')
+    let start = 0
+    for (const raw of recs) {
+      assert.deepEqual(parseKmsgRecordIn(text, start, start + raw.length), parseKmsgRecordFull(raw))
+      start += raw.length
+    }
+  })
+
+  it('a record without its trailing newline inside a batch does not swallow the next one', () => {
+    const text = '6,1,2,-;no newline6,2,3,-;next\n'
+    assert.equal(parseKmsgRecordIn(text, 0, 18).text, 'no newline')
+    assert.equal(parseKmsgRecordIn(text, 18, text.length).seq, 2n)
+  })
 })
 
 describe('decodeKmsgText', () => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 import {
-  DatagramReceiver, type Datagram, bindUnix, closeQuietly, connectUnix, fdType, listenFd, lseek, monotonic, peerCred,
-  realtime, sendFds, socketPair, unixSocket,
+  DatagramReceiver, type Datagram, bindUnix, closeQuietly, connectUnix, fdType, kmsgDrain, listenFd, lseek, monotonic,
+  peerCred, realtime, sendFds, socketPair, unixSocket,
 } from '../../src/native/index.js'
 import {tempDir} from '../helpers/memlogd.js'
 
@@ -143,5 +144,58 @@ describe('native addon', () => {
     assert.ok(Math.abs(rs * 1000 + rns / 1e6 - Date.now()) < 1000)
     const [ms] = monotonic()
     assert.ok(Math.abs(ms - Number(process.hrtime.bigint() / 1_000_000_000n)) <= 1)
+  })
+
+  it('kmsgDrain reads chunks of readSize until EAGAIN, then reports a 0-byte read as eof', () => {
+    // A FIFO stands in for /dev/kmsg: non-blocking reads, EAGAIN when empty (with a writer), 0 bytes without one.
+    const fifo = path.join(dir, 'drain.fifo')
+    execFileSync('mkfifo', [fifo])
+    const r = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
+    const w = fs.openSync(fifo, fs.constants.O_WRONLY)
+    try {
+      fs.writeSync(w, 'aaaabbbbcc')
+      const b = kmsgDrain(r, 4)
+      assert.equal(b.data.toString(), 'aaaabbbbcc')
+      assert.deepEqual([...b.ends], [4, 8, 10])
+      assert.deepEqual(b.epipe, [])
+      assert.equal(b.end, 'drained')
+      assert.equal(b.error, undefined)
+      const empty = kmsgDrain(r, 4)
+      assert.deepEqual([empty.data.length, empty.ends.length, empty.end], [0, 0, 'drained'])
+      fs.writeSync(w, 'xy')
+      fs.closeSync(w)
+      const last = kmsgDrain(r, 4)
+      assert.deepEqual([last.data.toString(), [...last.ends], last.end], ['xy', [2], 'eof'])
+    } finally {
+      closeQuietly(w)
+      fs.closeSync(r)
+    }
+  })
+
+  it('kmsgDrain grows its buffer past its first reservation (a 600 KB file)', () => {
+    const file = path.join(dir, 'big.bin')
+    const content = Buffer.alloc(600_000)
+    for (let i = 0; i < content.length; i++) content[i] = i % 251
+    fs.writeFileSync(file, content)
+    const fd = fs.openSync(file, 'r')
+    try {
+      const b = kmsgDrain(fd, 8192)
+      assert.ok(b.data.equals(content))
+      assert.equal(b.ends.length, Math.ceil(600_000 / 8192))
+      assert.equal(b.ends[0], 8192)
+      assert.equal(b.ends.at(-1), 600_000)
+      assert.equal(b.end, 'eof')
+    } finally {
+      fs.closeSync(fd)
+    }
+  })
+
+  it('kmsgDrain returns a read error in the batch, and throws on a bad read size', () => {
+    const b = kmsgDrain(987_654, 8192)
+    assert.deepEqual([b.data.length, b.ends.length, b.end], [0, 0, 'error'])
+    assert.equal(b.error?.code, 'EBADF')
+    assert.equal(b.error?.syscall, 'read')
+    assert.throws(() => kmsgDrain(0, 0), {code: 'EINVAL'})
+    assert.throws(() => kmsgDrain(0, -5), {code: 'EINVAL'})
   })
 })
