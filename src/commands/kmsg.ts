@@ -41,11 +41,13 @@ With --state FILE the last seq written is saved after every batch; a restart res
   async run(): Promise<void> {
     const {flags} = await this.parse(Kmsg)
     const filtering = flags.level !== undefined || flags.facility !== undefined || flags.since !== undefined
-    const [fmt, time, flt, st] = await Promise.all([
+    // All of a mode's modules are requested at once: Node loads them concurrently.
+    const [fmt, time, flt, st, dump] = await Promise.all([
       import('../kmsg/format.js'),
       import('../kmsg/time.js'),
       filtering ? import('../kmsg/filter.js') : undefined,
       flags.state === undefined ? undefined : import('../kmsg/state.js'),
+      flags.dump ? import('../kmsg/dump.js') : undefined,
     ])
 
     const filter: RecordFilter = {}
@@ -85,14 +87,13 @@ With --state FILE the last seq written is saved after every batch; a restart res
     const render = await this.renderer(fmt, flags, out)
     const onBadRecord = (err: Error) => this.warn(`skipped a record that does not parse: ${err.message}`)
 
-    if (flags.dump) {
-      const {drainKmsg} = await import('../kmsg/dump.js')
+    if (dump) {
       const boot = time.bootTimeNsAtStart()
       filter.bootTimeNs = boot
       const lines: string[] = []
       let last: bigint | undefined
       try {
-        last = drainKmsg({device: flags.device, after, onBadRecord}, (r) => {
+        last = dump.drainKmsg({device: flags.device, after, onBadRecord}, (r) => {
           if (keep(r)) lines.push(render(r, boot))
         })
       } catch (error) {
