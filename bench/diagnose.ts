@@ -14,9 +14,7 @@ const MB = Number(process.argv[2] ?? 200)
 const ROUNDS = 3
 
 function cliArgs(): string[] {
-  const manifest = path.join(ROOT, 'oclif.manifest.json')
-  const listed = fs.existsSync(manifest) && Object.keys(JSON.parse(fs.readFileSync(manifest, 'utf8')).commands).includes('diagnose')
-  return !fs.existsSync(manifest) || listed ? [path.join(ROOT, 'bin/run.js'), 'diagnose'] : [path.join(ROOT, 'dist/test/diagnose/cli-runner.js')]
+  return [path.join(ROOT, 'bin/run.js'), 'diagnose']
 }
 
 /** Log-like lines with varied content (so deflate has real work), rotated like logwrite leaves them. */

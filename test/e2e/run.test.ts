@@ -102,7 +102,10 @@ describe('diagkit run', () => {
 
   it('forwards SIGTERM to CMD', async () => {
     const p = spawn(process.execPath, [BIN, 'run', '-n', 'term', '--socket', d.logSock, '--', 'sh', '-c', 'trap "echo got term; exit 7" TERM; echo ready; while :; do sleep 0.05; done'], {stdio: ['ignore', 'pipe', 'pipe']})
-    await new Promise<void>((resolve) => p.stdout.once('data', () => resolve()))
+    await new Promise<void>((resolve, reject) => {
+      p.stdout.once('data', () => resolve())
+      p.once('exit', (code) => reject(new Error(`run exited (${code}) before CMD was ready`)))
+    })
     const code = new Promise((resolve) => p.once('exit', resolve))
     p.kill('SIGTERM')
     assert.equal(await code, 7)

@@ -1,12 +1,13 @@
 // Shared bits of the logwrite tests: a sink on a fresh directory with its messages captured.
 
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import {FileSink, type FileSinkOptions, RateLimitedReporter} from '../../src/logwrite/index.js'
+import {tempDir} from '../helpers/memlogd.js'
 
+/** A new empty directory under the system temp dir. */
 export function freshDir(prefix = 'dk-lw-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  return tempDir(prefix)
 }
 
 export interface TestSink {

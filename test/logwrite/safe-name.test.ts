@@ -4,10 +4,9 @@ import path from 'node:path'
 import {after, describe, it} from 'node:test'
 import {parseLogFileName, SAFE_NAME_MAX, safeFileName, sourceFromSafeName} from '../../src/logwrite/index.js'
 import {freshDir, listLogs, makeSink, read} from './helpers.js'
+import {loadCases} from '../helpers/cases.js'
 
-const ROOT = path.resolve(import.meta.dirname, '../../..')
-const cases = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/field-cases.json'), 'utf8')) as Array<{id: string; sources?: string[]}>
-const N1 = cases.find((c) => c.id === 'N1')!.sources!
+const N1 = loadCases('N1')[0].sources as string[]
 
 describe('safeFileName', () => {
   it('keeps ordinary service names as they are', () => {
