@@ -11,7 +11,9 @@
 
 namespace diagkit {
 
-static const size_t kMaxBatch = size_t(1) << 30;
+// The kernel log buffer is at most 32 MiB (CONFIG_LOG_BUF_SHIFT <= 25): one
+// call holds a whole ring with room to spare, and no more.
+static const size_t kMaxBatch = size_t(64) << 20;
 
 // kmsgDrain(fd, readSize) -> [data: Buffer, ends: Uint32Array, epipe: number[], status: number]
 //   data    the records back to back, as read
@@ -19,7 +21,7 @@ static const size_t kMaxBatch = size_t(1) << 30;
 //   epipe   record indexes that an EPIPE (records overwritten) came just before;
 //           an index equal to ends.length means "after the last record"
 //   status  0 = EAGAIN (drained), 1 = a 0-byte read (end of file), 2 = this
-//           call's 1 GiB is full (call again), -errno = a read failed
+//           call's 64 MiB is full (call again), -errno = a read failed
 //           (EINVAL: a record larger than readSize); the records before it
 //           are in data
 // Every read asks for exactly readSize bytes, as the per-record path does,

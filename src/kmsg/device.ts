@@ -30,9 +30,30 @@ export type Lseek = (fd: number, offset: number, whence: 'end') => number
 /** kmsgDrain from the addon, for readBatch. */
 export type KmsgDrain = (fd: number, readSize: number) => KmsgBatch
 
+/** /dev/kmsg is character device 1:11 (Documentation/admin-guide/devices.txt). */
+const KMSG_MAJOR = 1
+const KMSG_MINOR = 11
+
+/**
+ * Refuses anything but the kernel log: /dev/zero or a plain file would be
+ * read forever or as garbage records. Closes fd and throws (code ENODEV).
+ */
+function assertKernelLog(fd: number, path: string): void {
+  const st = fs.fstatSync(fd)
+  const major = Number((BigInt(st.rdev) >> 8n) & 0xfffn)
+  const minor = st.rdev & 0xff
+  if (st.isCharacterDevice() && major === KMSG_MAJOR && minor === KMSG_MINOR) return
+  fs.closeSync(fd)
+  const err: NodeJS.ErrnoException = new Error(`not the kernel log device (expected character device ${KMSG_MAJOR}:${KMSG_MINOR}, like /dev/kmsg)`)
+  err.code = 'ENODEV'
+  err.path = path
+  throw err
+}
+
 export function openKmsgDevice(path: string = DEFAULT_KMSG_DEVICE, lseek?: Lseek, drain?: KmsgDrain): KmsgDevice {
   // libuv adds O_CLOEXEC; O_NONBLOCK turns "no record yet" into EAGAIN.
   const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
+  assertKernelLog(fd, path)
   let open = true
   return {
     fd,

@@ -164,6 +164,15 @@ describe('kmsg CLI errors', () => {
     assert.ok(!res.stderr.includes('    at '), 'no stack trace')
   })
 
+  it('a device that is not the kernel log (/dev/zero, a file, a directory): exit 1, one line, no endless read', () => {
+    for (const device of ['/dev/zero', '/etc/hostname', '/tmp']) {
+      const res = cli(['kmsg', '--dump', '--device', device])
+      assert.equal(res.status, 1, device)
+      assert.equal(res.stderr, `diagkit kmsg: cannot read ${device}: not the kernel log device (expected character device 1:11, like /dev/kmsg)\n`)
+      assert.equal(res.stdout, '')
+    }
+  })
+
   it('no permission (non-root, dmesg_restrict): exit 1 with a hint', (t) => {
     if (!isRoot) return t.skip('needs root to start a child as nobody')
     if (fs.readFileSync('/proc/sys/kernel/dmesg_restrict', 'utf8').trim() !== '1') return t.skip('kernel.dmesg_restrict is 0: nobody may read the log')
