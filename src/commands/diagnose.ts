@@ -127,8 +127,10 @@ Collectors run concurrently, each under --collector-timeout and all under --time
         this.exit(signalName === 'SIGTERM' ? 143 : 130)
       }
       if (error instanceof lib.RedactRuleError) this.error(error.message, {exit: 2})
+      // A system call that failed (mkdir, open, write, link…) is about the
+      // output place, not a bug: say so in one line.
       const err = error as NodeJS.ErrnoException
-      if (err.code === 'EACCES' || err.code === 'EROFS' || err.code === 'ENOSPC' || err.code === 'ENOTDIR') {
+      if (err.code && err.syscall) {
         this.error(`cannot write the report in ${flags['out-dir'] ?? 'the temporary directory'}: ${err.message}`, {exit: 1})
       }
       throw error

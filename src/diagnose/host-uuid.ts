@@ -6,6 +6,7 @@ import {randomUUID} from 'node:crypto'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import {makeDirsSync} from '../util/make-dirs.js'
 
 export interface HostUuidOptions {
   machineIdPath?: string
@@ -60,7 +61,7 @@ async function storedUuid(dir: string): Promise<string> {
   const file = path.join(dir, 'host-uuid')
   const existing = (await readOptional(file))?.trim().toLowerCase()
   if (existing && UUID.test(existing)) return existing
-  await fs.mkdir(dir, {recursive: true, mode: 0o700})
+  makeDirsSync(dir, 0o700)
   const fresh = randomUUID()
   const tmp = `${file}.${process.pid}.tmp`
   await fs.writeFile(tmp, `${fresh}\n`, {mode: 0o644})

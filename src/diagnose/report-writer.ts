@@ -14,6 +14,7 @@ import archiver from 'archiver'
 import {safeEntryName} from './names.js'
 import type {Redactor} from './redact.js'
 import type {AddOptions, FileRecord} from './types.js'
+import {makeDirsSync} from '../util/make-dirs.js'
 
 export interface WriterOptions {
   /** The directory of the report (<out-dir>/<host UUID>). */
@@ -83,7 +84,7 @@ export class ReportWriter {
 
   /** Creates the directory and an exclusive <base>.zip.partial, choosing <base>-N when taken. */
   static async open(opts: WriterOptions): Promise<ReportWriter> {
-    await fsp.mkdir(opts.dir, {recursive: true, mode: 0o700})
+    makeDirsSync(opts.dir, 0o700)
     for (let n = 1; n < 1000; n++) {
       const base = n === 1 ? opts.baseName : `${opts.baseName}-${n}`
       const final = path.join(opts.dir, `${base}.zip`)

@@ -1,11 +1,11 @@
 // Wires the pieces together: log directory, state file, sink, follower.
 
-import fs from 'node:fs'
 import path from 'node:path'
 import {StateFile} from './cursor.js'
 import {FileSink, type SinkStats} from './file-sink.js'
 import {Follower, type FollowerStats} from './follower.js'
 import {RateLimitedReporter} from './reporter.js'
+import {makeDirsSync} from '../util/make-dirs.js'
 
 export interface LogwriteOptions {
   socketPath: string
@@ -37,7 +37,7 @@ export async function runLogwrite(opts: LogwriteOptions): Promise<LogwriteResult
   const reporter = new RateLimitedReporter({write: opts.writeMessage})
   const dir = path.resolve(opts.logDir)
   try {
-    fs.mkdirSync(dir, {recursive: true})
+    makeDirsSync(dir)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'EEXIST' || code === 'ENOTDIR') throw new LogwriteSetupError(`--log-dir ${dir} is not a directory`)
