@@ -15,7 +15,13 @@ export abstract class DiagkitCommand extends Command {
   protected async catch(err: Error & {exitCode?: number}): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err
     if (err instanceof Errors.CLIError) {
-      const message = err.message.replace(/\s*\n\s*/g, ' ').trim()
+      // oclif's parse errors read "Parsing --flag\n\t<why>\nSee more help with --help":
+      // make that "--flag: <why>" on one line.
+      const message = err.message
+        .replace(/^Parsing (--[\w-]+)\s*\n\s*/, '$1: ')
+        .replace(/\s*See more help with --help\s*$/, '')
+        .replace(/\s*\n\s*/g, ' ')
+        .trim()
       process.stderr.write(`diagkit ${this.id ?? ''}: ${message}\n`)
       process.exitCode = err.oclif?.exit ?? 2
       return

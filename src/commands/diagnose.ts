@@ -1,28 +1,11 @@
 import {Flags} from '@oclif/core'
 import {DiagkitCommand} from '../cli/base-command.js'
+import {durationFlag, pathFlag, sizeFlag} from '../cli/flags.js'
 import {DEFAULT_QUERY_SOCKET} from '../protocol/constants.js'
 // Types only at the top: the library loads in run(), ora and chalk only on a terminal.
 import type {CollectorResult, DiagnoseResult, ProgressEvent} from '../diagnose/index.js'
 
 type Lib = typeof import('../diagnose/index.js')
-
-/** "30", "30s", "500ms", "2m" -> milliseconds (a bare number is seconds). */
-export function parseDuration(s: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s.trim())
-  if (!m) return undefined
-  const n = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000)
-  return n > 0 && Number.isFinite(n) ? Math.round(n) : undefined
-}
-
-/** "65536", "64k", "64M", "1G" (binary units) -> bytes. */
-export function parseSize(s: string): number | undefined {
-  const m = /^(\d+)([kKmMgG]i?[bB]?|[bB])?$/.exec(s.trim())
-  if (!m) return undefined
-  const unit = (m[2] ?? '').toLowerCase()[0]
-  const mult = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1
-  const n = Number(m[1]) * mult
-  return Number.isSafeInteger(n) ? n : undefined
-}
 
 function humanSize(n: number): string {
   if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GiB`
@@ -49,18 +32,18 @@ Collectors run concurrently, each under --collector-timeout and all under --time
   ]
 
   static flags = {
-    'collector-timeout': Flags.string({default: '30s', description: 'Timeout of each collector ("30s", "500ms", "2m"; a bare number is seconds).'}),
+    'collector-timeout': durationFlag({default: 30_000, defaultHelp: async () => '30s', description: 'Timeout of each collector ("30s", "500ms", "2m"; a bare number is seconds).'}),
     command: Flags.string({description: 'Also run CMD (with sh -c) as NAME, saved under extra/commands/. Repeatable.', helpValue: 'NAME=CMD', multiple: true}),
-    include: Flags.string({description: 'Also include this file or directory, under extra/files/. Repeatable.', helpValue: 'PATH', multiple: true}),
-    'kmsg-device': Flags.string({default: '/dev/kmsg', description: 'Kernel log device.', hidden: true}),
-    'log-dir': Flags.string({default: '/var/log', description: "logwrite's directory: <source>.log, .log.N and .log.N.gz files are copied."}),
-    'max-file-size': Flags.string({default: '64M', description: 'Per-file cap; larger files keep their newest data and are marked truncated ("64M", "512k", bytes).'}),
+    include: pathFlag({description: 'Also include this file or directory, under extra/files/. Repeatable.', helpValue: 'PATH', multiple: true}),
+    'kmsg-device': pathFlag({default: '/dev/kmsg', description: 'Kernel log device.', hidden: true}),
+    'log-dir': pathFlag({default: '/var/log', description: "logwrite's directory: <source>.log, .log.N and .log.N.gz files are copied."}),
+    'max-file-size': sizeFlag({default: 64 * 1024 ** 2, defaultHelp: async () => '64M', maxBytes: 2 ** 40, minBytes: 1024, description: 'Per-file cap; larger files keep their newest data and are marked truncated ("64M", "512k", bytes).'}),
     'no-redact': Flags.boolean({default: false, description: 'Do not redact secrets.'}),
-    'out-dir': Flags.string({char: 'o', description: 'Directory for <host UUID>/<timestamp>.zip (default: a new private temporary directory).'}),
+    'out-dir': pathFlag({char: 'o', description: 'Directory for <host UUID>/<timestamp>.zip (default: a new private temporary directory).'}),
     redact: Flags.string({description: 'Also redact what this regular expression matches (JavaScript syntax, within a line; "(?i)" prefix for case-insensitive). Repeatable.', helpValue: 'REGEX', multiple: true}),
     skip: Flags.string({description: 'Do not run this collector (a name from manifest.json, or a group such as "system/"). Repeatable.', multiple: true}),
-    socket: Flags.string({default: DEFAULT_QUERY_SOCKET, description: "memlogd's query socket."}),
-    timeout: Flags.string({default: '120s', description: 'Overall deadline: collectors still running then are stopped and the report is written.'}),
+    socket: pathFlag({default: DEFAULT_QUERY_SOCKET, description: "memlogd's query socket."}),
+    timeout: durationFlag({default: 120_000, defaultHelp: async () => '120s', description: 'Overall deadline: collectors still running then are stopped and the report is written.'}),
   }
 
   static summary = 'Write a diagnostic report (zip) a support engineer can trust, and print where it is.'
@@ -69,12 +52,9 @@ Collectors run concurrently, each under --collector-timeout and all under --time
     const {flags} = await this.parse(Diagnose)
     const json = this.jsonEnabled()
 
-    const collectorTimeoutMs = parseDuration(flags['collector-timeout'])
-    if (collectorTimeoutMs === undefined) this.error(`--collector-timeout: not a duration: ${flags['collector-timeout']}`, {exit: 2})
-    const timeoutMs = parseDuration(flags.timeout)
-    if (timeoutMs === undefined) this.error(`--timeout: not a duration: ${flags.timeout}`, {exit: 2})
-    const maxFileSize = parseSize(flags['max-file-size'])
-    if (maxFileSize === undefined || maxFileSize < 1024) this.error(`--max-file-size: expected a size of at least 1k, got ${flags['max-file-size']}`, {exit: 2})
+    const collectorTimeoutMs = flags['collector-timeout']
+    const timeoutMs = flags.timeout
+    const maxFileSize = flags['max-file-size']
 
     const lib: Lib = await import('../diagnose/index.js')
     const commands: {command: string; name: string}[] = []
@@ -88,7 +68,6 @@ Collectors run concurrently, each under --collector-timeout and all under --time
       if (commands.some((c) => c.name === name)) this.error(`--command: the name ${name} is given twice`, {exit: 2})
       commands.push({command, name})
     }
-    for (const p of flags.include ?? []) if (p === '') this.error('--include: empty path', {exit: 2})
 
     const progress = json ? undefined : await this.progress()
     const abort = new AbortController()

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {DiagkitCommand} from '../cli/base-command.js'
+import {pathFlag} from '../cli/flags.js'
 import fs from 'node:fs'
 // Only types at the top. run() loads just the modules a mode needs (--dump no
 // follower, no filters unless asked); chalk loads only for colour on a terminal.
@@ -24,7 +25,7 @@ With --state FILE the last seq written is saved after every batch; a restart res
 
   static flags = {
     ctime: Flags.boolean({char: 'T', default: false, description: 'Human form with local wall-clock time instead of seconds since boot (implies --human).', exclusive: ['json']}),
-    device: Flags.string({default: '/dev/kmsg', description: 'Kernel log device to read.', hidden: false}),
+    device: pathFlag({default: '/dev/kmsg', description: 'Kernel log device to read.'}),
     dump: Flags.boolean({default: false, description: 'Print the records the kernel holds now and exit (writes to stdout).'}),
     facility: Flags.string({char: 'f', description: 'Only these facilities, comma-separated: kern, user, mail, daemon, auth, syslog, lpr, news, uucp, cron, authpriv, ftp, local0-local7 (or numbers).'}),
     human: Flags.boolean({char: 'H', default: false, description: 'dmesg-like lines "[    5.140900] text", coloured by level on a terminal.', exclusive: ['json']}),
@@ -32,7 +33,7 @@ With --state FILE the last seq written is saved after every batch; a restart res
     level: Flags.string({char: 'l', description: 'Only these levels, comma-separated: emerg, alert, crit, err, warn, notice, info, debug (or 0-7); "err+" adds the more severe ones, "+warn" the less severe.'}),
     since: Flags.string({description: 'Only records at or after TIME: RFC 3339 ("2026-12-03T15:20:56Z"; no zone = local) or a duration ago ("90s", "10m", "2h", "1d").'}),
     'since-end': Flags.boolean({default: false, description: 'Follow only records that arrive from now on.', exclusive: ['dump']}),
-    state: Flags.string({description: 'File keeping the last seq written; resume after it on restart (same boot).'}),
+    state: pathFlag({description: 'File keeping the last seq written; resume after it on restart (same boot).'}),
     stdout: Flags.boolean({default: false, description: 'Follow to stdout instead of stderr.'}),
   }
 

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {DiagkitCommand} from '../cli/base-command.js'
+import {pathFlag} from '../cli/flags.js'
 import {queryLines, QueryError, type QueryMode} from '../client/query-client.js'
 import {colorFor} from '../client/source-colors.js'
 import {DEFAULT_QUERY_SOCKET} from '../protocol/constants.js'
@@ -22,7 +23,7 @@ Default: dump the ring and exit. -f follows new entries only; -F dumps, then fol
     'dump-follow': Flags.boolean({char: 'F', default: false, description: 'Dump the ring, then follow new entries.', exclusive: ['follow']}),
     follow: Flags.boolean({char: 'f', default: false, description: 'Follow new entries only (no dump).', exclusive: ['dump-follow']}),
     json: Flags.boolean({default: false, description: 'Print entries as JSON lines, exactly as memlogd sent them.'}),
-    socket: Flags.string({default: DEFAULT_QUERY_SOCKET, description: "memlogd's query socket."}),
+    socket: pathFlag({default: DEFAULT_QUERY_SOCKET, description: "memlogd's query socket."}),
     source: Flags.string({description: 'Only entries from this source (repeatable; exact name).', multiple: true}),
   }
 

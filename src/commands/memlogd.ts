@@ -1,5 +1,7 @@
+import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {DiagkitCommand} from '../cli/base-command.js'
+import {pathFlag, sizeFlag} from '../cli/flags.js'
 import {DEFAULT_LOG_SOCKET, DEFAULT_QUERY_SOCKET} from '../protocol/constants.js'
 import {Daemon} from '../memlogd/daemon.js'
 import {daemonize} from '../memlogd/daemonize.js'
@@ -18,26 +20,26 @@ Each entry is also echoed to stdout as "<time>;<source>;<msg>" unless --no-conso
   ]
 
   static flags = {
-    'client-timeout': Flags.integer({default: 5, description: 'Seconds a query client may take to send its mode byte before it is closed.', min: 1}),
+    'client-timeout': Flags.integer({default: 5, description: 'Seconds a query client may take to send its mode byte before it is closed.', max: 2_147_483, min: 1}),
     console: Flags.boolean({allowNo: true, default: true, description: 'Echo every entry to stdout in logread text form.'}),
     daemonize: Flags.boolean({default: false, description: 'Bind both sockets, then continue in the background and return at once.'}),
     'fd-log': Flags.integer({description: 'Use this inherited, bound datagram socket fd instead of --socket-log.', min: 0}),
     'fd-query': Flags.integer({description: 'Use this inherited, bound and listening stream socket fd instead of --socket-query.', min: 0}),
-    'max-bytes': Flags.string({default: '16MiB', description: 'Memory bound of the ring: bytes of encoded entries (suffixes K, M, G, KiB, MiB, GiB).'}),
+    'max-bytes': sizeFlag({default: 16 * 1024 ** 2, defaultHelp: async () => '16MiB', description: 'Memory bound of the ring: bytes of encoded entries (suffixes K, M, G, T, KiB, MiB…).', maxBytes: 2 ** 40, minBytes: 1024}),
     'max-line-len': Flags.integer({default: 1024, description: 'Longest line kept, in bytes; the rest of a longer line is dropped.', max: 1024 * 1024, min: 1}),
-    'max-lines': Flags.integer({default: 5000, description: 'Number of entries kept in the ring (oldest dropped first).', min: 1}),
+    'max-lines': Flags.integer({default: 5000, description: 'Number of entries kept in the ring (oldest dropped first).', max: 1_000_000_000, min: 1}),
     'owned-socket': Flags.string({description: 'Socket file to remove at exit (used by --daemonize).', hidden: true, multiple: true}),
-    'socket-log': Flags.string({default: DEFAULT_LOG_SOCKET, description: 'Datagram socket on which fds arrive.'}),
-    'socket-query': Flags.string({default: DEFAULT_QUERY_SOCKET, description: 'Stream socket that serves the ring to clients.'}),
+    'socket-log': pathFlag({default: DEFAULT_LOG_SOCKET, description: 'Datagram socket on which fds arrive.'}),
+    'socket-query': pathFlag({default: DEFAULT_QUERY_SOCKET, description: 'Stream socket that serves the ring to clients.'}),
   }
 
   static summary = 'Run the in-memory log daemon (LinuxKit memlogd compatible).'
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Memlogd)
-    const maxBytes = parseSize(flags['max-bytes'])
-    if (maxBytes === undefined || maxBytes < 1024) {
-      this.error(`--max-bytes: expected a size of at least 1KiB such as 16MiB or 1048576, got ${JSON.stringify(flags['max-bytes'])}`, {exit: 2})
+    const maxBytes = flags['max-bytes']
+    if (path.resolve(flags['socket-log']) === path.resolve(flags['socket-query']) && flags['fd-log'] === undefined && flags['fd-query'] === undefined) {
+      this.error(`--socket-log and --socket-query must be different paths (both are ${flags['socket-log']})`, {exit: 2})
     }
     const limits = ['--max-lines', String(flags['max-lines']), '--max-line-len', String(flags['max-line-len']),
       '--max-bytes', String(maxBytes), '--client-timeout', String(flags['client-timeout'])]
@@ -71,14 +73,4 @@ Each entry is also echoed to stdout as "<time>;<source>;<msg>" unless --no-conso
       throw error
     }
   }
-}
-
-/** "16MiB", "64M", "1048576" → bytes; undefined when not a size. */
-export function parseSize(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(|k|m|g|kb|mb|gb|kib|mib|gib)\s*$/i.exec(text)
-  if (!m) return undefined
-  const unit = m[2].toLowerCase()
-  const scale = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 ** 2 : unit.startsWith('g') ? 1024 ** 3 : 1
-  const n = Math.floor(Number(m[1]) * scale)
-  return Number.isSafeInteger(n) ? n : undefined
 }

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {DiagkitCommand} from '../cli/base-command.js'
+import {pathFlag} from '../cli/flags.js'
 import {DEFAULT_LOG_SOCKET} from '../protocol/constants.js'
 import {CommandNotRunnable, runCaptured} from '../run/captured-run.js'
 
@@ -18,7 +19,7 @@ export default class Run extends DiagkitCommand {
 
   static flags = {
     name: Flags.string({char: 'n', description: 'Source name (default: the basename of CMD).'}),
-    socket: Flags.string({default: DEFAULT_LOG_SOCKET, description: "memlogd's log socket."}),
+    socket: pathFlag({default: DEFAULT_LOG_SOCKET, description: "memlogd's log socket."}),
   }
 
   static strict = false

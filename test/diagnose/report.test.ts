@@ -295,12 +295,14 @@ describe('diagnose when things go wrong', () => {
       [['--command', '../x=ls'], /--command: expected NAME=CMD/],
       [['--command', 'a=ls', '--command', 'a=pwd'], /the name a is given twice/],
       [['--max-file-size', 'huge'], /--max-file-size: expected a size/],
-      [['--max-file-size', '10'], /--max-file-size: expected a size of at least 1k/],
-      [['--timeout', 'soon'], /--timeout: not a duration/],
-      [['--collector-timeout', '0'], /--collector-timeout: not a duration/],
+      [['--max-file-size', '10'], /--max-file-size: must be at least 1024 bytes, got "10"/],
+      [['--timeout', 'soon'], /--timeout: expected a duration such as 500ms, 30s, 2m or 1h, got "soon"/],
+      [['--timeout', '99999999999'], /--timeout: must be at most 24 days/],
+      [['--collector-timeout', '0'], /--collector-timeout: must be at least 1 ms/],
       [['--redact', '(oops'], /invalid --redact pattern/],
       [['--redact', 'x*'], /matches the empty string/],
-      [['--include', ''], /--include: empty path/],
+      [['--include', ''], /--include: must not be empty/],
+      [['--socket', ''], /--socket: must not be empty/],
     ]
     for (const [args, msg] of bad) {
       const out = tempDir()

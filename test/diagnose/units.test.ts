@@ -8,7 +8,6 @@ import {openSnapshot, readRange, tailPlan} from '../../src/diagnose/file-source.
 import {TailBuffer} from '../../src/diagnose/tail.js'
 import {nearlyFull} from '../../src/diagnose/collectors/system.js'
 import {lostCount} from '../../src/diagnose/collectors/memlogd.js'
-import {parseDuration, parseSize} from '../../src/commands/diagnose.js'
 import {tempDir} from './helpers.js'
 
 describe('entry names', () => {
@@ -141,20 +140,5 @@ describe('parsers', () => {
     assert.equal(lostCount('client too slow: lost 12 lines'), 12)
     assert.equal(lostCount('dropped 3 entries for logread'), 3)
     assert.equal(lostCount('lost some'), undefined)
-  })
-  it('durations and sizes', () => {
-    assert.equal(parseDuration('30'), 30_000)
-    assert.equal(parseDuration('1.5s'), 1500)
-    assert.equal(parseDuration('250ms'), 250)
-    assert.equal(parseDuration('2m'), 120_000)
-    assert.equal(parseDuration('0'), undefined)
-    assert.equal(parseDuration('-1'), undefined)
-    assert.equal(parseDuration('soon'), undefined)
-    assert.equal(parseSize('64M'), 64 * 1024 * 1024)
-    assert.equal(parseSize('512k'), 512 * 1024)
-    assert.equal(parseSize('1GiB'), 1024 ** 3)
-    assert.equal(parseSize('4096'), 4096)
-    assert.equal(parseSize('1.5M'), undefined)
-    assert.equal(parseSize('big'), undefined)
   })
 })
