@@ -105,7 +105,7 @@ Collectors run concurrently, each under --collector-timeout and all under --time
         process.stderr.write(`diagkit diagnose: interrupted by ${signalName ?? 'a signal'}; no report written\n`)
         this.exit(signalName === 'SIGTERM' ? 143 : 130)
       }
-      if (error instanceof lib.RedactRuleError) this.error(error.message, {exit: 2})
+      if (error instanceof lib.RedactRuleError || error instanceof lib.UnknownSkipError) this.error(error.message, {exit: 2})
       // A system call that failed (mkdir, open, write, link…) is about the
       // output place, not a bug: say so in one line.
       const err = error as NodeJS.ErrnoException

@@ -93,8 +93,24 @@ export function builtinCollectors(opts: DiagnoseOptions): Collector[] {
   ]
 }
 
-function skipped(name: string, skip: string[]): boolean {
-  return skip.some((s) => (s.endsWith('/') ? name.startsWith(s) : name === s))
+function matches(name: string, pattern: string): boolean {
+  return pattern.endsWith('/') ? name.startsWith(pattern) : name === pattern
+}
+
+/** A --skip that names no collector: most likely a typo, which would silently skip nothing. */
+export class UnknownSkipError extends Error {
+  override name = 'UnknownSkipError'
+}
+
+/** The collectors left after `skip`; throws UnknownSkipError for a pattern that matches none. */
+export function selectCollectors(all: Collector[], skip: string[]): Collector[] {
+  for (const pattern of skip) {
+    if (!all.some((c) => matches(c.name, pattern))) {
+      const groups = [...new Set(all.map((c) => (c.name.includes('/') ? `${c.name.split('/')[0]}/` : c.name)))]
+      throw new UnknownSkipError(`--skip ${JSON.stringify(pattern)}: no such collector (collectors: ${groups.join(', ')}; a group such as "system/" or one name such as "system/uname")`)
+    }
+  }
+  return all.filter((c) => !skip.some((pattern) => matches(c.name, pattern)))
 }
 
 export async function diagnose(opts: DiagnoseOptions = {}): Promise<DiagnoseResult> {
@@ -107,6 +123,12 @@ export async function diagnose(opts: DiagnoseOptions = {}): Promise<DiagnoseResu
   const maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const skip = opts.skip ?? []
+
+  // Checked before anything is written: a mistyped --skip is a usage error.
+  const collectors = selectCollectors(
+    [...(opts.collectors ?? builtinCollectors(opts)), ...extraCollectors(opts.includes ?? [], opts.commands ?? [])],
+    skip,
+  )
 
   const host = await hostUuid(opts.host)
   let createdOutDir: string | undefined
@@ -145,11 +167,6 @@ export async function diagnose(opts: DiagnoseOptions = {}): Promise<DiagnoseResu
 
   try {
     const findings: Findings = {kernelProblems: [], nearlyFull: []}
-    const collectors = [
-      ...(opts.collectors ?? builtinCollectors(opts)),
-      ...extraCollectors(opts.includes ?? [], opts.commands ?? []),
-    ].filter((c) => !skipped(c.name, skip))
-
     const results = await runCollectors(collectors, {
       timeoutMs: opts.collectorTimeoutMs ?? DEFAULT_COLLECTOR_TIMEOUT_MS,
       signal: stopAll.signal,

@@ -303,6 +303,7 @@ describe('diagnose when things go wrong', () => {
       [['--redact', 'x*'], /matches the empty string/],
       [['--include', ''], /--include: must not be empty/],
       [['--socket', ''], /--socket: must not be empty/],
+      [['--skip', 'sytem/'], /^diagkit diagnose: --skip "sytem\/": no such collector \(collectors: memlogd, log-files, kmsg, system\//],
     ]
     for (const [args, msg] of bad) {
       const out = tempDir()
