@@ -3,21 +3,12 @@
 
 import {setTimeout as sleep} from 'node:timers/promises'
 import {closeQuietly, connectUnix, sendFds, unixSocket} from '../native/index.js'
+import {connectFailureReason} from './connect-errors.js'
 
 export class LogSocketError extends Error {
   override name = 'LogSocketError'
   constructor(message: string, readonly code: string) {
     super(message)
-  }
-}
-
-function reason(code: string | undefined): string {
-  switch (code) {
-    case 'ENOENT': return 'no such socket (is memlogd running?)'
-    case 'ECONNREFUSED': return 'nobody is listening (memlogd is not running)'
-    case 'EACCES': return 'permission denied'
-    case 'EAGAIN': return 'memlogd did not take the fd in time (its queue is full)'
-    default: return code ?? 'unknown error'
   }
 }
 
@@ -32,7 +23,7 @@ export async function sendLogFds(socketPath: string, name: string | Buffer, fds:
       connectUnix(sock, socketPath)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
-      throw new LogSocketError(`cannot reach memlogd at ${socketPath}: ${reason(code)}`, code ?? 'EIO')
+      throw new LogSocketError(`cannot reach memlogd at ${socketPath}: ${connectFailureReason(code, socketPath, 'log')}`, code ?? 'EIO')
     }
     const payload = typeof name === 'string' ? Buffer.from(name, 'utf8') : name
     const deadline = Date.now() + timeoutMs
@@ -43,7 +34,7 @@ export async function sendLogFds(socketPath: string, name: string | Buffer, fds:
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code
         if (code !== 'EAGAIN' || Date.now() >= deadline) {
-          throw new LogSocketError(`cannot send to memlogd at ${socketPath}: ${reason(code)}`, code ?? 'EIO')
+          throw new LogSocketError(`cannot send to memlogd at ${socketPath}: ${connectFailureReason(code, socketPath, 'log')}`, code ?? 'EIO')
         }
       }
       await sleep(wait)

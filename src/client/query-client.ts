@@ -5,6 +5,7 @@
 import net from 'node:net'
 import {MODE_DUMP, MODE_DUMP_FOLLOW, MODE_FOLLOW, MODE_RESUME} from '../protocol/constants.js'
 import {type LogEntry, parseEntry} from '../protocol/entry.js'
+import {connectFailureReason} from './connect-errors.js'
 
 export type QueryMode = 'dump' | 'dump+follow' | 'follow' | {resume: {instance: string; after: number}}
 
@@ -31,14 +32,7 @@ export function modeRequest(mode: QueryMode): Buffer {
 }
 
 function connectError(err: NodeJS.ErrnoException, socketPath: string): QueryError {
-  const hints: Record<string, string> = {
-    ENOENT: 'no such socket (is memlogd running?)',
-    ECONNREFUSED: 'nobody is listening (memlogd is not running; the socket file is stale)',
-    EACCES: 'permission denied (try as root)',
-    ENOTSOCK: 'not a socket',
-    ENAMETOOLONG: 'the path is too long for a Unix socket',
-  }
-  const why = hints[err.code ?? ''] ?? err.message
+  const why = err.code ? connectFailureReason(err.code, socketPath, 'query') : err.message
   return new QueryError(`cannot connect to memlogd at ${socketPath}: ${why}`, err.code ?? 'EIO')
 }
 

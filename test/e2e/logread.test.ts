@@ -131,6 +131,20 @@ describe('diagkit logread', () => {
     assert.equal(r.stderr, `diagkit logread: cannot connect to memlogd at ${missing}: no such socket (is memlogd running?)\n`)
   })
 
+  it('says what is wrong with a path that is not a query socket', async () => {
+    const cases: Array<[string, string]> = [
+      [d.logSock, "wrong kind of socket: this looks like memlogd's log socket; use its query socket (memlogd --socket-query)"],
+      [d.dir, 'not a socket but a directory'],
+      [path.join(d.dir, 'plain-file'), 'not a socket but a file'],
+    ]
+    fs.writeFileSync(path.join(d.dir, 'plain-file'), '')
+    for (const [sock, why] of cases) {
+      const r = await cli(['logread', '--socket', sock])
+      assert.equal(r.code, 1)
+      assert.equal(r.stderr, `diagkit logread: cannot connect to memlogd at ${sock}: ${why}\n`)
+    }
+  })
+
   it('fails with one line and a non-zero exit when the daemon dies mid-record', async () => {
     const dir = tempDir()
     const sock = path.join(dir, 'dying.sock')

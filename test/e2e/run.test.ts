@@ -73,6 +73,14 @@ describe('diagkit run', () => {
     assert.match(r.stderr, /^diagkit run: warning: cannot reach memlogd at .*absent\.sock: no such socket/)
   })
 
+  it('names the problem when --socket is the query socket or not a socket', async () => {
+    const q = await cli(['run', '--socket', d.querySock, '--', 'true'])
+    assert.equal(q.code, 0)
+    assert.equal(q.stderr, `diagkit run: warning: cannot reach memlogd at ${d.querySock}: wrong kind of socket: this looks like memlogd's query socket; use its log socket (memlogd --socket-log); running true without log capture\n`)
+    const dirRun = await cli(['run', '--socket', d.dir, '--', 'true'])
+    assert.equal(dirRun.stderr, `diagkit run: warning: cannot reach memlogd at ${d.dir}: not a socket but a directory; running true without log capture\n`)
+  })
+
   it('exits 127 with a one-line error when CMD does not exist', async () => {
     const r = await cli(['run', '--socket', d.logSock, '--', 'no-such-command-xyz'])
     assert.equal(r.code, 127)
