@@ -1,5 +1,6 @@
-import {Flags} from '@oclif/core'
+import {type Config, Flags} from '@oclif/core'
 import {DiagkitCommand} from '../cli/base-command.js'
+import {pathFlag, sizeFlag} from '../cli/flags.js'
 import {LogwriteSetupError, runLogwrite} from '../logwrite/index.js'
 import {DEFAULT_QUERY_SOCKET} from '../protocol/constants.js'
 
@@ -10,30 +11,39 @@ Restarting never writes a line twice nor skips one memlogd still holds: the curs
 
   static examples = [
     {command: '<%= config.bin %> <%= command.id %>', description: 'LinuxKit defaults: /var/run/memlogdq.sock to /var/log, 1 MiB files, 10 per source'},
-    {command: '<%= config.bin %> <%= command.id %> --log-dir /mnt/logs --max-log-size 10485760 --max-log-files 5 --compress', description: '10 MiB files, 5 per source, rotated ones gzipped'},
+    {command: '<%= config.bin %> <%= command.id %> --log-dir /mnt/logs --max-log-size 10MiB --max-log-files 5 --compress', description: '10 MiB files, 5 per source, rotated ones gzipped'},
   ]
 
   static flags = {
     compress: Flags.boolean({default: false, description: 'gzip rotated files (<source>.log.0.gz …).'}),
-    'log-dir': Flags.string({default: '/var/log', description: 'Directory for the log files.'}),
+    'log-dir': pathFlag({default: '/var/log', description: 'Directory for the log files.'}),
     'max-log-files': Flags.integer({default: 10, description: 'Files kept per source, counting the active one.', min: 1, max: 100_000}),
-    'max-log-size': Flags.integer({default: 1024 * 1024, description: 'Rotate before a file would pass this many bytes.', min: 1}),
+    'max-log-size': sizeFlag({default: 1024 * 1024, defaultHelp: async () => '1MiB', description: 'Rotate before a file would pass this size: bytes, or with a suffix K, M, G (KiB, MiB, GiB; powers of 1024); at most 1 TiB.', maxBytes: 2 ** 40, minBytes: 1}),
     'max-open-files': Flags.integer({default: 64, description: 'Files kept open at once (the least recently written is closed).', min: 1, max: 65_536}),
-    socket: Flags.string({default: DEFAULT_QUERY_SOCKET, description: "memlogd's query socket."}),
-    'state-file': Flags.string({description: 'Where the cursor is kept. [default: <log-dir>/.logwrite-cursor]'}),
+    socket: pathFlag({default: DEFAULT_QUERY_SOCKET, description: "memlogd's query socket."}),
+    'state-file': pathFlag({description: 'Where the cursor is kept (created at start; an existing file must be a logwrite cursor). [default: <log-dir>/.logwrite-cursor]'}),
   }
 
   static summary = 'Write the logs memlogd holds to rotated files, one per source.'
 
-  async run(): Promise<void> {
-    const {flags} = await this.parse(Logwrite)
-    const abort = new AbortController()
-    let reopen: (() => void) | undefined
-    const stop = () => abort.abort()
-    const hup = () => reopen?.()
+  // Installed when the command object is made, before flag parsing or any
+  // other asynchronous start-up: a SIGTERM from then on ends logwrite with 0,
+  // never with the default "killed by signal". They stay installed until the
+  // process exits (signal listeners do not keep Node's event loop alive), so a
+  // signal during the final flush cannot kill it either.
+  private readonly abort = new AbortController()
+  private reopen: (() => void) | undefined
+
+  constructor(argv: string[], config: Config) {
+    super(argv, config)
+    const stop = () => this.abort.abort()
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
-    process.on('SIGHUP', hup)
+    process.on('SIGHUP', () => this.reopen?.())
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Logwrite)
     try {
       await runLogwrite({
         socketPath: flags.socket,
@@ -43,19 +53,15 @@ Restarting never writes a line twice nor skips one memlogd still holds: the curs
         maxOpenFiles: flags['max-open-files'],
         compress: flags.compress,
         stateFile: flags['state-file'],
-        signal: abort.signal,
+        signal: this.abort.signal,
         writeMessage: (line) => process.stderr.write(line),
         onReopen: (fn) => {
-          reopen = fn
+          this.reopen = fn
         },
       })
     } catch (error) {
       if (error instanceof LogwriteSetupError) this.error(error.message, {exit: 2})
       throw error
-    } finally {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      process.off('SIGHUP', hup)
     }
   }
 }

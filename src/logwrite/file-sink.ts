@@ -141,7 +141,8 @@ export class FileSink {
     return f
   }
 
-  private ensureOpen(f: SourceFile): boolean {
+  /** Opens the file when it is not; on failure reports it with `dropIfFails` lines not written. */
+  private ensureOpen(f: SourceFile, dropIfFails = 0): boolean {
     if (f.fd >= 0) {
       this.open.delete(f)
       this.open.set(f, true)
@@ -170,7 +171,7 @@ export class FileSink {
       this.open.set(f, true)
       return true
     } catch (error) {
-      this.opts.reporter.failure(f.path, `cannot open ${f.path}`, error)
+      this.fail(f, `cannot open ${f.path}`, error, dropIfFails)
       return false
     }
   }
@@ -219,7 +220,11 @@ export class FileSink {
 
   private drop(f: SourceFile, lines: number, why: string): void {
     this.stats.linesDropped += lines
-    this.opts.reporter.failure(f.path, `cannot write ${f.path}`, new Error(why), lines)
+    this.fail(f, `cannot write ${f.path}`, new Error(why), lines)
+  }
+
+  private fail(f: SourceFile, describe: string, error: unknown, dropped: number): void {
+    this.opts.reporter.failure(f.path, describe, error, {dropped, again: `writing ${f.path} again`, file: true})
   }
 
   private rotate(f: SourceFile): boolean {
@@ -232,7 +237,7 @@ export class FileSink {
       return this.ensureOpen(f) || (f.size = 0, true)
     } catch (error) {
       f.rotateBlockedUntil = this.now() + this.rotateRetryMs
-      this.opts.reporter.failure(`rotate:${f.path}`, `cannot rotate ${f.path}`, error)
+      this.opts.reporter.failure(`rotate:${f.path}`, `cannot rotate ${f.path}`, error, {again: `rotating ${f.path} again`, file: true})
       return false
     }
   }
@@ -244,9 +249,8 @@ export class FileSink {
     f.pending = []
     f.pendingBytes = 0
     if (f.fd >= 0 && this.now() - f.lastCheck >= this.checkIntervalMs) this.checkOutside(f)
-    if (!this.ensureOpen(f)) {
+    if (!this.ensureOpen(f, lines)) {
       this.stats.linesDropped += lines
-      this.opts.reporter.failure(f.path, `cannot open ${f.path}`, new Error('not open'), lines)
       return
     }
     const buf = Buffer.from(text, 'utf8')
@@ -281,7 +285,7 @@ export class FileSink {
     this.stats.linesWritten += written
     this.stats.bytesWritten += keep
     this.stats.linesDropped += lines - written
-    this.opts.reporter.failure(f.path, `cannot write ${f.path}`, error, lines - written)
+    this.fail(f, `cannot write ${f.path}`, error, lines - written)
     // ENOSPC/EIO may leave the fd unusable on some file systems: open afresh next time.
     this.closeFile(f)
   }

@@ -119,7 +119,7 @@ export class Follower {
           delay = this.initialBackoffMs
           reporter.message(`lost the connection to memlogd at ${socketPath}; reconnecting`)
         } else if (!out.connected) {
-          reporter.failure('connect', `cannot connect to memlogd at ${socketPath} (retrying)`, out.error)
+          reporter.failure('connect', `cannot connect to memlogd at ${socketPath} (retrying)`, out.error, {again: `connected to memlogd at ${socketPath} again`})
         }
         await sleep(delay, undefined, {signal}).catch(() => undefined)
         delay = Math.min(delay * 2, this.maxBackoffMs)
@@ -220,7 +220,7 @@ export class Follower {
       e = parseEntry(line)
     } catch (error) {
       this.stats.malformed++
-      this.opts.reporter.failure('malformed', `memlogd at ${this.opts.socketPath} sent an entry that is not valid`, error, 1)
+      this.opts.reporter.failure('malformed', `memlogd at ${this.opts.socketPath} sent an entry that is not valid`, error, {dropped: 1, again: `memlogd at ${this.opts.socketPath} sends valid entries again`})
       return
     }
     const c = this.cursor
@@ -286,7 +286,7 @@ export class Follower {
       st.save(this.cursor)
       this.opts.reporter.recovered('state')
     } catch (error) {
-      this.opts.reporter.failure('state', `cannot save the cursor in ${st.path}`, error)
+      this.opts.reporter.failure('state', `cannot save the cursor in ${st.path}`, error, {again: `saving the cursor in ${st.path} again`})
     }
   }
 }

@@ -17,9 +17,22 @@ export {
   safeFileName,
   sourceFromSafeName,
 } from './safe-name.js'
-export {type Cursor, StateFile, compareTime, decodeCursor, emptyCursor, encodeCursor, parseTime} from './cursor.js'
+export {
+  type Cursor,
+  type OpenedState,
+  RECORD_SIZE,
+  type RecordKind,
+  StateFile,
+  StateFileError,
+  classifyRecord,
+  compareTime,
+  decodeCursor,
+  emptyCursor,
+  encodeCursor,
+  parseTime,
+} from './cursor.js'
 export {FileSink, type FileSinkOptions, type SinkStats} from './file-sink.js'
 export {type ConnectionKind, Follower, type FollowerOptions, type FollowerStats} from './follower.js'
-export {RateLimitedReporter, type ReporterOptions, isSelfMessage} from './reporter.js'
+export {type FailureDetails, RateLimitedReporter, type ReporterOptions, errorText, isSelfMessage} from './reporter.js'
 export {deleteSurplus, rotateFiles, surplusFiles} from './rotation.js'
 export {LogwriteSetupError, runLogwrite, type LogwriteOptions, type LogwriteResult} from './run.js'

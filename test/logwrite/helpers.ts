@@ -18,7 +18,7 @@ export interface TestSink {
 
 export function makeSink(dir: string, opts: Partial<FileSinkOptions> & {maxSize: number; maxFiles: number}, now?: () => number): TestSink {
   const messages: string[] = []
-  const reporter = new RateLimitedReporter({write: (l) => messages.push(l), pid: 4242, now})
+  const reporter = new RateLimitedReporter({write: (l) => messages.push(l), pid: 4242, now, timers: false})
   const sink = new FileSink({dir, reporter, now, ...opts})
   return {sink, messages, reporter}
 }
