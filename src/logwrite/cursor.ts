@@ -167,9 +167,17 @@ function codeText(error: unknown): string {
   const names: Record<string, string> = {
     EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system',
     ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', ENOTDIR: 'a path component is not a directory',
-    ENAMETOOLONG: 'name too long', ELOOP: 'too many symbolic links', EIO: 'I/O error',
+    ENAMETOOLONG: 'name too long', ENOENT: 'no such file or directory', ELOOP: 'too many symbolic links', EIO: 'I/O error',
   }
   return typeof e?.code === 'string' ? `${e.code} (${names[e.code] ?? e.message})` : String((error as Error)?.message ?? error)
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory()
+  } catch {
+    return false
+  }
 }
 
 // Hard links may be missing (vfat, some FUSE file systems): then the record is
@@ -319,7 +327,10 @@ export class StateFile {
 
   private createError(error: unknown, dir: string): StateFileError {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') return new StateFileError(`cannot create ${this.label}: directory ${dir} does not exist`)
+    // ENOENT also comes from directories where nothing can be created (/proc/<pid>).
+    if (code === 'ENOENT' && !isDirectory(dir)) {
+      return new StateFileError(`cannot create ${this.label}: directory ${dir} does not exist`)
+    }
     return new StateFileError(`cannot create ${this.label}: ${codeText(error)}`)
   }
 

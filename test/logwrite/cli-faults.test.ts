@@ -135,6 +135,10 @@ describe('logwrite --state-file', () => {
       oneLine(r.stderr, message)
     }
     assert.deepEqual(fs.readdirSync(locked), [])
+    // A --log-dir where nothing can be created holds no default state file either.
+    const r = await cli(['logwrite', '--socket', path.join(d, 'none.sock'), '--log-dir', '/proc/1'], {timeoutMs: 10_000})
+    assert.equal(r.code, 2, r.stderr)
+    oneLine(r.stderr, 'cannot create state file /proc/1/.logwrite-cursor (the default --state-file): ENOENT (no such file or directory)')
   })
 
   it('saves a documented 512-byte record naming memlogd instance and seq; a restart resumes from it', async () => {
