@@ -1,4 +1,16 @@
 #!/usr/bin/env node
+// A stop signal while the CLI is still loading (oclif takes ~100 ms) is noted
+// instead of killing it half-way; the command decides what it means once it
+// starts (src/cli/base-command.ts). Until then nothing has happened to undo.
+const early = []
+const note = (signal) => early.push(signal)
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, note)
+globalThis.diagkitEarlySignals = {
+  signals: early,
+  release() {
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.off(signal, note)
+  },
+}
 // chalk does not read NO_COLOR; translate it before anything loads chalk.
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') process.env.FORCE_COLOR = '0'
 const {execute} = await import('@oclif/core')

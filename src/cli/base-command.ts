@@ -2,9 +2,34 @@
 // stderr, "diagkit <command>: <message>", errors with the chosen exit code and
 // no stack trace, so scripts can grep them and terminals are not flooded.
 
+import os from 'node:os'
 import {Command, Errors} from '@oclif/core'
 
+/** Set up by bin/run.js: stop signals that arrived while the CLI was loading. */
+interface EarlySignals {
+  signals: NodeJS.Signals[]
+  release(): void
+}
+
 export abstract class DiagkitCommand extends Command {
+  /**
+   * Daemons (memlogd, logwrite) treat SIGTERM/SIGINT as an orderly stop and
+   * exit 0; other commands exit 128+N like a process killed by signal N.
+   */
+  static stopExitsZero = false
+
+  /** Takes over from bin/run.js: a stop signal that came during loading ends the command before it starts. */
+  protected async init(): Promise<void> {
+    const early = (globalThis as {diagkitEarlySignals?: EarlySignals}).diagkitEarlySignals
+    early?.release()
+    const signal = early?.signals.find((s) => s !== 'SIGHUP')
+    if (signal) {
+      const zero = (this.constructor as typeof DiagkitCommand).stopExitsZero
+      this.exit(zero ? 0 : 128 + (os.constants.signals[signal] ?? 0))
+    }
+    await super.init()
+  }
+
   /** One line on stderr, "diagkit <command>: warning: …" (oclif's own wraps and decorates). */
   warn(input: string | Error): string | Error {
     const message = (typeof input === 'string' ? input : input.message).replace(/\s*\n\s*/g, ' ').trim()

@@ -14,6 +14,8 @@ Restarting never writes a line twice nor skips one memlogd still holds: the curs
     {command: '<%= config.bin %> <%= command.id %> --log-dir /mnt/logs --max-log-size 10MiB --max-log-files 5 --compress', description: '10 MiB files, 5 per source, rotated ones gzipped'},
   ]
 
+  static stopExitsZero = true
+
   static flags = {
     compress: Flags.boolean({default: false, description: 'gzip rotated files (<source>.log.0.gz …).'}),
     'log-dir': pathFlag({default: '/var/log', description: 'Directory for the log files.'}),

@@ -19,6 +19,8 @@ Each entry is also echoed to stdout as "<time>;<source>;<msg>" unless --no-conso
     {command: '<%= config.bin %> <%= command.id %> --socket-log /tmp/log.sock --socket-query /tmp/q.sock --max-lines 100000 --max-bytes 64MiB', description: 'A bigger ring on private sockets'},
   ]
 
+  static stopExitsZero = true
+
   static flags = {
     'client-timeout': Flags.integer({default: 5, description: 'Seconds a query client may take to send its mode byte before it is closed.', max: 2_147_483, min: 1}),
     console: Flags.boolean({allowNo: true, default: true, description: 'Echo every entry to stdout in logread text form.'}),
