@@ -36,6 +36,21 @@ async function serve(ring: Ring, opts: {clientTimeoutMs?: number; stallTimeoutMs
   }
 }
 
+/** Sends a resume request and returns the first `lines` lines of the reply (the connection keeps following). */
+async function resumeReply(sock: string, request: string, lines: number): Promise<string[]> {
+  const c = net.createConnection(sock)
+  let out = ''
+  c.on('data', (d) => (out += d))
+  await new Promise((r) => c.once('connect', r))
+  c.write(request)
+  try {
+    await waitFor(() => out.split('\n').length > lines, 2000, `${lines} reply lines`)
+  } finally {
+    c.destroy()
+  }
+  return out.trimEnd().split('\n')
+}
+
 describe('QueryServer', () => {
   it('closes a dump client that stops reading, releasing its snapshot', async () => {
     const s = await serve(filledRing(200_000), {stallTimeoutMs: 300})
@@ -76,15 +91,7 @@ describe('QueryServer', () => {
   it('answers a resume request for another instance with the whole ring after a header', async () => {
     const s = await serve(filledRing(3))
     try {
-      // Resume goes on following after the ring, so the connection stays open: read what came first.
-      const c = net.createConnection(s.sock)
-      let out = ''
-      c.on('data', (d) => (out += d))
-      await new Promise((r) => c.once('connect', r))
-      c.write('Rother:2\n')
-      await waitFor(() => out.split('\n').length >= 5, 2000, 'header and three entries')
-      c.destroy()
-      const [header, ...entries] = out.trimEnd().split('\n')
+      const [header, ...entries] = await resumeReply(s.sock, 'Rother:2\n', 4)
       assert.deepEqual(JSON.parse(header), {instance: 'abc', next: 1, lost: 0})
       assert.equal(entries.length, 3)
     } finally {
@@ -95,14 +102,7 @@ describe('QueryServer', () => {
   it('resumes after a seq of the same instance', async () => {
     const s = await serve(filledRing(10))
     try {
-      const c = net.createConnection(s.sock)
-      let out = ''
-      c.on('data', (d) => (out += d))
-      await new Promise((r) => c.once('connect', r))
-      c.write('Rabc:7\n')
-      await waitFor(() => out.split('\n').length >= 4, 2000, 'header and three entries')
-      c.destroy()
-      const [header, ...entries] = out.trimEnd().split('\n')
+      const [header, ...entries] = await resumeReply(s.sock, 'Rabc:7\n', 3)
       assert.deepEqual(JSON.parse(header), {instance: 'abc', next: 8, lost: 0})
       assert.equal(entries.length, 3)
     } finally {
@@ -118,14 +118,7 @@ describe('QueryServer', () => {
     }
     const s = await serve(ring)
     try {
-      const c = net.createConnection(s.sock)
-      let out = ''
-      c.on('data', (d) => (out += d))
-      await new Promise((r) => c.once('connect', r))
-      c.write('Rabc:2\n')
-      await waitFor(() => out.split('\n').length >= 7, 2000, 'header and five entries')
-      c.destroy()
-      const [header, ...entries] = out.trimEnd().split('\n')
+      const [header, ...entries] = await resumeReply(s.sock, 'Rabc:2\n', 6)
       assert.deepEqual(JSON.parse(header), {instance: 'abc', next: 6, lost: 3})
       assert.deepEqual(entries, ['{"n":5}', '{"n":6}', '{"n":7}', '{"n":8}', '{"n":9}'])
     } finally {
