@@ -4,14 +4,13 @@
 // and a really full disk.
 
 import assert from 'node:assert/strict'
-import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
+import {execFileSync} from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
-import {sendLogFds} from '../../src/client/fd-sender.js'
 import {classifyRecord, encodeCursor} from '../../src/logwrite/index.js'
-import {closeQuietly, socketPair} from '../../src/native/index.js'
-import {BIN, cli, dump, type RunningDaemon, startMemlogd, tempDir, waitFor} from '../helpers/memlogd.js'
+import {cli, dump, type RunningDaemon, startMemlogd, tempDir, waitFor} from '../helpers/memlogd.js'
+import {pushLines, startLogwrite} from './helpers.js'
 
 const cleanups: Array<() => Promise<unknown> | void> = []
 after(async () => {
@@ -28,47 +27,6 @@ async function daemon(extra: string[] = []): Promise<RunningDaemon> {
   const d = await startMemlogd(extra)
   cleanups.push(() => d.stop())
   return d
-}
-
-/** Sends lines under `source` through a socketpair, as a service would. */
-async function push(logSock: string, source: string, lines: string[]): Promise<void> {
-  const [mine, theirs] = socketPair()
-  try {
-    await sendLogFds(logSock, source, [theirs])
-  } finally {
-    closeQuietly(theirs)
-  }
-  const text = Buffer.from(lines.map((l) => l + '\n').join(''))
-  for (let off = 0; off < text.length; ) off += fs.writeSync(mine, text, off)
-  closeQuietly(mine)
-}
-
-interface Running {
-  proc: ChildProcess
-  stderr(): string
-  exited: Promise<{code: number | null; signal: NodeJS.Signals | null}>
-  stop(signal?: NodeJS.Signals): Promise<{code: number | null; signal: NodeJS.Signals | null}>
-}
-
-function start(args: string[], opts: {cwd?: string} = {}): Running {
-  const proc = spawn(process.execPath, [BIN, 'logwrite', ...args], {stdio: ['ignore', 'ignore', 'pipe'], cwd: opts.cwd})
-  let err = ''
-  proc.stderr!.on('data', (d) => (err += d))
-  const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => proc.once('exit', (code, signal) => resolve({code, signal})))
-  const r: Running = {
-    proc,
-    stderr: () => err,
-    exited,
-    async stop(signal = 'SIGTERM') {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal)
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 8000)
-      const out = await exited
-      clearTimeout(timer)
-      return out
-    },
-  }
-  cleanups.push(() => r.stop('SIGKILL'))
-  return r
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -145,8 +103,8 @@ describe('logwrite --state-file', () => {
     const m = await daemon()
     const d = scratch()
     const state = path.join(d, 'cursor')
-    const lw = start(['--socket', m.querySock, '--log-dir', path.join(d, 'logs'), '--state-file', state])
-    await push(m.logSock, 'svc', ['a', 'b', 'c'])
+    const lw = startLogwrite(['--socket', m.querySock, '--log-dir', path.join(d, 'logs'), '--state-file', state], cleanups)
+    await pushLines(m.logSock, 'svc', ['a', 'b', 'c'])
     const last = await waitForConsumed(m.querySock, state)
     assert.deepEqual(await lw.stop(), {code: 0, signal: null})
     const entries = await dump(m.querySock)
@@ -159,8 +117,8 @@ describe('logwrite --state-file', () => {
     assert.equal(bytes.toString(), expected + ' '.repeat(511 - expected.length) + '\n')
     assert.equal(lw.stderr(), '')
     // A restart writes what came meanwhile, once.
-    await push(m.logSock, 'svc', ['d'])
-    const lw2 = start(['--socket', m.querySock, '--log-dir', path.join(d, 'logs'), '--state-file', state])
+    await pushLines(m.logSock, 'svc', ['d'])
+    const lw2 = startLogwrite(['--socket', m.querySock, '--log-dir', path.join(d, 'logs'), '--state-file', state], cleanups)
     await waitForConsumed(m.querySock, state)
     assert.deepEqual(await lw2.stop(), {code: 0, signal: null})
     const msgs = fs.readFileSync(path.join(d, 'logs', 'svc.log'), 'utf8').split('\n').slice(0, -1).map((l) => l.slice(l.indexOf(' svc ') + 5))
@@ -179,12 +137,12 @@ describe('logwrite error messages', () => {
   it('a --log-dir where nothing can be written, with ~1,500 sources: at most 10 lines a window, one summary, a bounded exit', async () => {
     const m = await daemon(['--max-lines', '10000'])
     const sources = 1500
-    for (let i = 0; i < sources; i++) await push(m.logSock, `src${i}`, [`line of ${i}`])
+    for (let i = 0; i < sources; i++) await pushLines(m.logSock, `src${i}`, [`line of ${i}`])
     const names = new Set((await dump(m.querySock)).map((e) => e.source))
     assert.equal(names.size, sources + 1) // and memlogd's own
     const d = scratch()
     const state = path.join(d, 'cursor')
-    const lw = start(['--socket', m.querySock, '--log-dir', '/proc/1', '--state-file', state])
+    const lw = startLogwrite(['--socket', m.querySock, '--log-dir', '/proc/1', '--state-file', state], cleanups)
     await waitForConsumed(m.querySock, state)
     await sleep(3000)
     const during = lw.stderr().split('\n').filter((l) => l !== '')
@@ -218,7 +176,7 @@ describe('logwrite and SIGTERM during start-up', () => {
     const d = scratch()
     const outcomes: string[] = []
     for (const [delay, sig] of [[0, 'SIGTERM'], [0, 'SIGTERM'], [0, 'SIGINT'], [5, 'SIGTERM'], [20, 'SIGTERM'], [50, 'SIGTERM'], [50, 'SIGINT']] as Array<[number, NodeJS.Signals]>) {
-      const lw = start(['--socket', m.querySock, '--log-dir', path.join(d, 'logs'), '--state-file', path.join(d, 'cursor')])
+      const lw = startLogwrite(['--socket', m.querySock, '--log-dir', path.join(d, 'logs'), '--state-file', path.join(d, 'cursor')], cleanups)
       const t0 = Date.now()
       while (!handlersIn(lw.proc.pid!) && Date.now() - t0 < 10_000) await new Promise((r) => setImmediate(r))
       if (delay > 0) await sleep(delay)
@@ -235,7 +193,7 @@ describe('logwrite and SIGTERM during start-up', () => {
     const results: string[] = []
     for (let round = 0; round < 6; round++) {
       for (const delay of [0, 50]) {
-        const lw = start(['--socket', path.join(d, 'none.sock'), '--log-dir', path.join(d, 'logs'), '--state-file', path.join(d, 'cursor')])
+        const lw = startLogwrite(['--socket', path.join(d, 'none.sock'), '--log-dir', path.join(d, 'logs'), '--state-file', path.join(d, 'cursor')], cleanups)
         await new Promise((r) => lw.proc.once('spawn', r))
         if (delay > 0) await sleep(delay)
         const inBefore = handlersIn(lw.proc.pid!)
@@ -256,9 +214,9 @@ describe('logwrite --max-log-size', () => {
     const d = scratch()
     const logs = path.join(d, 'logs')
     const state = path.join(d, 'cursor')
-    const lw = start(['--socket', m.querySock, '--log-dir', logs, '--state-file', state, '--max-log-size', '1k', '--max-log-files', '3'])
+    const lw = startLogwrite(['--socket', m.querySock, '--log-dir', logs, '--state-file', state, '--max-log-size', '1k', '--max-log-files', '3'], cleanups)
     const lines = Array.from({length: 40}, (_, i) => `line ${String(i).padStart(2, '0')} ${'.'.repeat(50)}`)
-    await push(m.logSock, 'u', lines)
+    await pushLines(m.logSock, 'u', lines)
     await waitForConsumed(m.querySock, state)
     assert.deepEqual(await lw.stop(), {code: 0, signal: null})
     assert.deepEqual(fs.readdirSync(logs).filter((n) => n.startsWith('u.')).sort(), ['u.log', 'u.log.0', 'u.log.1'])
@@ -268,7 +226,7 @@ describe('logwrite --max-log-size', () => {
     const lineBytes = fs.readFileSync(path.join(logs, 'u.log'), 'utf8').split('\n')[0].length + 1
     assert.equal(sizes[0], Math.floor(1024 / lineBytes) * lineBytes)
     for (const size of ['10M', '10MiB', '10m', '512K', '512kib', '1G', '1gib', '1048576', '1TiB']) {
-      const lw2 = start(['--socket', m.querySock, '--log-dir', logs, '--state-file', state, '--max-log-size', size])
+      const lw2 = startLogwrite(['--socket', m.querySock, '--log-dir', logs, '--state-file', state, '--max-log-size', size], cleanups)
       await sleep(400)
       assert.deepEqual(await lw2.stop(), {code: 0, signal: null}, `${size}: ${lw2.stderr()}`)
       assert.equal(lw2.stderr(), '', size)
@@ -326,18 +284,18 @@ describe('logwrite on a really full disk', () => {
       execFileSync('umount', ['-l', mnt])
     })
     const state = path.join(mnt, '.logwrite-cursor')
-    const lw = start(['--socket', m.querySock, '--log-dir', mnt])
+    const lw = startLogwrite(['--socket', m.querySock, '--log-dir', mnt], cleanups)
     await waitFor(() => fs.existsSync(state), 10_000, 'state file')
     fs.writeFileSync(path.join(mnt, 'filler'), Buffer.alloc(200 * 1024))
     const first = Array.from({length: 2000}, (_, i) => `full ${String(i).padStart(4, '0')} ${'.'.repeat(90)}`)
-    await push(m.logSock, 'big', first)
+    await pushLines(m.logSock, 'big', first)
     await waitForConsumed(m.querySock, state)
     const kept = fs.readFileSync(path.join(mnt, 'big.log'), 'utf8').split('\n').slice(0, -1)
     assert.ok(kept.length > 0 && kept.length < 2000, `${kept.length} lines fit`)
     assert.deepEqual(kept.map((l) => l.slice(l.indexOf(' big ') + 5)), first.slice(0, kept.length))
     await waitFor(() => /cannot write .*\/big\.log: ENOSPC \(no space left on device\); \d+ lines? not written/.test(lw.stderr()), 5000, 'the ENOSPC report')
     fs.unlinkSync(path.join(mnt, 'filler'))
-    await push(m.logSock, 'big', ['after 1', 'after 2'])
+    await pushLines(m.logSock, 'big', ['after 1', 'after 2'])
     await waitForConsumed(m.querySock, state)
     const now = fs.readFileSync(path.join(mnt, 'big.log'), 'utf8').split('\n').slice(0, -1).map((l) => l.slice(l.indexOf(' big ') + 5))
     assert.deepEqual(now, [...first.slice(0, kept.length), 'after 1', 'after 2'])

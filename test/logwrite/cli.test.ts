@@ -1,58 +1,18 @@
 // The real CLI against a real memlogd (and a LinuxKit-like stand-in), on real files.
 
 import assert from 'node:assert/strict'
-import {spawn, type ChildProcess} from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
-import {sendLogFds} from '../../src/client/fd-sender.js'
 import {safeFileName} from '../../src/logwrite/index.js'
-import {closeQuietly, socketPair} from '../../src/native/index.js'
-import {BIN, cli, dump, type RunningDaemon, startMemlogd, tempDir, waitFor} from '../helpers/memlogd.js'
+import {cli, dump, type RunningDaemon, startMemlogd, tempDir, waitFor} from '../helpers/memlogd.js'
+import {pushLines, startLogwrite} from './helpers.js'
 
 const cleanups: Array<() => Promise<unknown> | void> = []
 after(async () => {
   for (const c of cleanups.reverse()) await c()
 })
-
-/** Sends lines under `source` through a socketpair, as a service would. */
-async function push(logSock: string, source: string, lines: string[]): Promise<void> {
-  const [mine, theirs] = socketPair()
-  try {
-    await sendLogFds(logSock, source, [theirs])
-  } finally {
-    closeQuietly(theirs)
-  }
-  fs.writeSync(mine, lines.map((l) => l + '\n').join(''))
-  closeQuietly(mine)
-}
-
-interface Logwrite {
-  proc: ChildProcess
-  stderr(): string
-  stop(signal?: NodeJS.Signals): Promise<number | null>
-}
-
-function startLogwrite(args: string[]): Logwrite {
-  const proc = spawn(process.execPath, [BIN, 'logwrite', ...args], {stdio: ['ignore', 'pipe', 'pipe']})
-  let err = ''
-  proc.stderr!.on('data', (d) => (err += d))
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
-  const lw: Logwrite = {
-    proc,
-    stderr: () => err,
-    async stop(signal = 'SIGTERM') {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal)
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000)
-      const code = await exited
-      clearTimeout(timer)
-      return code
-    },
-  }
-  cleanups.push(() => lw.stop('SIGKILL'))
-  return lw
-}
 
 async function daemon(dir?: string): Promise<RunningDaemon> {
   const d = await startMemlogd([], dir ? {dir} : {})
@@ -89,15 +49,15 @@ describe('logwrite against diagkit memlogd', () => {
   it('writes each entry as "<time> <source> <msg>", escaped, to its own safe file; skips its own messages', async () => {
     const m = await daemon()
     const dir = logDir()
-    await push(m.logSock, 'svc', ['hello', 'tab\there', 'logwrite[99]: a message of a logwrite', 'last'])
-    await push(m.logSock, '../evil/name', ['x'])
-    const lw = startLogwrite(['--socket', m.querySock, '--log-dir', dir])
+    await pushLines(m.logSock, 'svc', ['hello', 'tab\there', 'logwrite[99]: a message of a logwrite', 'last'])
+    await pushLines(m.logSock, '../evil/name', ['x'])
+    const lw = startLogwrite(['--socket', m.querySock, '--log-dir', dir], cleanups)
     await waitLines(dir, 'svc', 3)
     await waitLines(dir, '../evil/name', 1)
     const entries = (await dump(m.querySock)).filter((e) => e.source === 'svc')
     assert.equal(fileText(dir, 'svc'), [0, 1, 3].map((i) => `${entries[i].time} svc ${['hello', 'tab\\x09here', '', 'last'][i]}\n`).join(''))
     assert.ok(fs.existsSync(path.join(dir, '%2E.%2Fevil%2Fname.log')))
-    assert.equal(await lw.stop(), 0)
+    assert.equal((await lw.stop()).code, 0)
     assert.equal(lw.stderr(), '')
   })
 
@@ -105,18 +65,18 @@ describe('logwrite against diagkit memlogd', () => {
     const m = await daemon()
     const dir = logDir()
     const args = ['--socket', m.querySock, '--log-dir', dir, '--max-log-size', '100000']
-    let lw = startLogwrite(args)
-    await push(m.logSock, 'r', range('a', 0, 50))
+    let lw = startLogwrite(args, cleanups)
+    await pushLines(m.logSock, 'r', range('a', 0, 50))
     await waitLines(dir, 'r', 50)
-    assert.equal(await lw.stop(), 0)
-    await push(m.logSock, 'r', range('b', 0, 30))
-    lw = startLogwrite(args)
-    await push(m.logSock, 'r', range('c', 0, 20))
+    assert.equal((await lw.stop()).code, 0)
+    await pushLines(m.logSock, 'r', range('b', 0, 30))
+    lw = startLogwrite(args, cleanups)
+    await pushLines(m.logSock, 'r', range('c', 0, 20))
     await waitLines(dir, 'r', 100)
-    assert.equal(await lw.stop(), 0)
-    lw = startLogwrite(args) // and once more with nothing new
+    assert.equal((await lw.stop()).code, 0)
+    lw = startLogwrite(args, cleanups) // and once more with nothing new
     await new Promise((r) => setTimeout(r, 700))
-    assert.equal(await lw.stop(), 0)
+    assert.equal((await lw.stop()).code, 0)
     assert.deepEqual(msgs(dir, 'r'), [...range('a', 0, 50), ...range('b', 0, 30), ...range('c', 0, 20)])
   })
 
@@ -125,8 +85,8 @@ describe('logwrite against diagkit memlogd', () => {
     cleanups.push(() => fs.rmSync(sockDir, {recursive: true, force: true}))
     let m = await startMemlogd([], {dir: sockDir})
     const dir = logDir()
-    const lw = startLogwrite(['--socket', m.querySock, '--log-dir', dir])
-    await push(m.logSock, 'k', range('old', 0, 10))
+    const lw = startLogwrite(['--socket', m.querySock, '--log-dir', dir], cleanups)
+    await pushLines(m.logSock, 'k', range('old', 0, 10))
     await waitLines(dir, 'k', 10)
     m.proc.kill('SIGKILL')
     await m.stop()
@@ -140,10 +100,10 @@ describe('logwrite against diagkit memlogd', () => {
     assert.ok(ticks < 40, `logwrite used ${ticks} clock ticks in 2 s while memlogd was down`)
     m = await startMemlogd([], {dir: sockDir})
     cleanups.push(() => m.stop())
-    await push(m.logSock, 'k', range('new', 0, 10))
+    await pushLines(m.logSock, 'k', range('new', 0, 10))
     await waitLines(dir, 'k', 20)
     await waitFor(() => msgs(dir, 'memlogd').length >= 2, 10_000, 'both daemons\' start entries')
-    assert.equal(await lw.stop(), 0)
+    assert.equal((await lw.stop()).code, 0)
     assert.deepEqual(msgs(dir, 'k'), [...range('old', 0, 10), ...range('new', 0, 10)])
     assert.equal(msgs(dir, 'memlogd').filter((x) => x.startsWith('memlogd started')).length, 2)
     assert.match(lw.stderr(), /memlogd restarted \(instance \w+ -> \w+\): writing its ring from the start/)
@@ -152,21 +112,21 @@ describe('logwrite against diagkit memlogd', () => {
   it('SIGHUP reopens files; an external delete is noticed', async () => {
     const m = await daemon()
     const dir = logDir()
-    const lw = startLogwrite(['--socket', m.querySock, '--log-dir', dir])
-    await push(m.logSock, 'h', ['one'])
+    const lw = startLogwrite(['--socket', m.querySock, '--log-dir', dir], cleanups)
+    await pushLines(m.logSock, 'h', ['one'])
     await waitLines(dir, 'h', 1)
     fs.renameSync(path.join(dir, 'h.log'), path.join(dir, 'h.moved'))
     lw.proc.kill('SIGHUP')
     await new Promise((r) => setTimeout(r, 200))
-    await push(m.logSock, 'h', ['two'])
+    await pushLines(m.logSock, 'h', ['two'])
     await waitLines(dir, 'h', 1)
     assert.deepEqual(msgs(dir, 'h'), ['two'])
     fs.unlinkSync(path.join(dir, 'h.log'))
     await new Promise((r) => setTimeout(r, 1200))
-    await push(m.logSock, 'h', ['three'])
+    await pushLines(m.logSock, 'h', ['three'])
     await waitLines(dir, 'h', 1)
     assert.deepEqual(msgs(dir, 'h'), ['three'])
-    assert.equal(await lw.stop(), 0)
+    assert.equal((await lw.stop()).code, 0)
   })
 })
 
@@ -218,17 +178,17 @@ describe('logwrite against a LinuxKit memlogd (no resume, no seq)', () => {
     const fake = fakeLinuxkit(sock, ring)
     cleanups.push(() => fake.close())
     const dir = logDir()
-    let lw = startLogwrite(['--socket', sock, '--log-dir', dir])
+    let lw = startLogwrite(['--socket', sock, '--log-dir', dir], cleanups)
     await waitLines(dir, 'lk', 3)
-    assert.equal(await lw.stop(), 0)
+    assert.equal((await lw.stop()).code, 0)
     assert.match(lw.stderr(), /has no resume mode \(LinuxKit\?\): using dump\+follow and a time-based cursor/)
     fake.add({time: t(2, '.500000000'), source: 'lk', msg: 'e3'}) // same instant, written differently
     fake.add({time: t(3), source: 'lk', msg: 'e4'})
-    lw = startLogwrite(['--socket', sock, '--log-dir', dir])
+    lw = startLogwrite(['--socket', sock, '--log-dir', dir], cleanups)
     await waitLines(dir, 'lk', 5)
     fake.add({time: t(4), source: 'lk', msg: 'e5'})
     await waitLines(dir, 'lk', 6)
-    assert.equal(await lw.stop(), 0)
+    assert.equal((await lw.stop()).code, 0)
     assert.deepEqual(msgs(dir, 'lk'), ['e0', 'e1', 'e2', 'e3', 'e4', 'e5'])
     assert.deepEqual(fake.modes.filter((x) => x <= 2), [2, 2])
     assert.ok(fake.modes.filter((x) => x === 0x52).length >= 2, 'resume was tried first')
@@ -241,9 +201,9 @@ describe('logwrite against a LinuxKit memlogd (no resume, no seq)', () => {
     const fake = fakeLinuxkit(sock, [{time: '2026-12-03T10:00:01Z', source: 'lk2', msg: 'only'}], 'error-entry')
     cleanups.push(() => fake.close())
     const dir = logDir()
-    const lw = startLogwrite(['--socket', sock, '--log-dir', dir])
+    const lw = startLogwrite(['--socket', sock, '--log-dir', dir], cleanups)
     await waitLines(dir, 'lk2', 1)
-    assert.equal(await lw.stop(), 0)
+    assert.equal((await lw.stop()).code, 0)
     assert.deepEqual(msgs(dir, 'lk2'), ['only'])
     assert.equal(fs.existsSync(path.join(dir, 'memlogd.log')), false)
   })
@@ -269,9 +229,9 @@ describe('logwrite flags and setup errors', () => {
 
   it('without memlogd: says so once, retries quietly, SIGTERM exits 0', async () => {
     const dir = logDir()
-    const lw = startLogwrite(['--socket', path.join(dir, 'absent.sock'), '--log-dir', dir])
+    const lw = startLogwrite(['--socket', path.join(dir, 'absent.sock'), '--log-dir', dir], cleanups)
     await new Promise((r) => setTimeout(r, 1500))
-    assert.equal(await lw.stop(), 0)
+    assert.equal((await lw.stop()).code, 0)
     const lines = lw.stderr().split('\n').filter((l) => l !== '')
     assert.equal(lines.length, 1, lw.stderr())
     assert.match(lines[0], /^logwrite\[\d+\]: cannot connect to memlogd at .*absent\.sock \(retrying\): ENOENT/)
