@@ -164,7 +164,9 @@ Collectors run concurrently, each under --collector-timeout and all under --time
 
   /** ora on a terminal, plain lines on stderr otherwise. */
   private async progress(): Promise<{done(): void; fail(): void; onEvent(e: ProgressEvent): void}> {
-    if (process.stderr.isTTY) {
+    // A terminal that reports 0 columns (serial consoles do) sends ora into an
+    // endless redraw: only a terminal with a width gets the spinner.
+    if (process.stderr.isTTY && (process.stderr.columns ?? 0) > 0) {
       const ora = (await import('ora')).default
       const spinner = ora({stream: process.stderr, text: 'collecting'}).start()
       const running = new Set<string>()

@@ -34,7 +34,7 @@ export default class Run extends DiagkitCommand {
     const dashdash = this.argv.indexOf('--')
     const [command, ...args] = dashdash === -1 ? (argv as string[]) : this.argv.slice(dashdash + 1)
     const name = flags.name ?? path.basename(command)
-    if (name === '') this.error('--name must not be empty', {exit: 2})
+    if (name === '') this.error('--name: must not be empty', {exit: 2})
     try {
       const code = await runCaptured({
         command,

@@ -7,14 +7,15 @@ const SIZE_UNITS: Record<string, number> = {'': 1, b: 1, k: 1024, m: 1024 ** 2, 
 
 /**
  * "1048576", "64k", "16M", "16MiB", "1G", "2GB" -> bytes (binary units,
- * case-insensitive); undefined when not a size or not a safe integer.
+ * case-insensitive); undefined when not a size.
  */
 export function parseByteSize(text: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?$/i.exec(text.trim())
   if (!m) return undefined
   if (m[3] && m[3].toLowerCase() === 'ib' && m[2] === '') return undefined // "5ib"
+  // Past 2^53 the value is still a size, only an absurd one: callers bound it.
   const n = Math.floor(Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()])
-  return Number.isSafeInteger(n) ? n : undefined
+  return Number.isFinite(n) ? n : undefined
 }
 
 /** "500ms", "30s", "2m", "1h", or a bare number of seconds -> milliseconds; undefined when not a duration. */
