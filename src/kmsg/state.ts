@@ -22,8 +22,35 @@ export class StateFileError extends Error {
   override name = 'StateFileError'
 }
 
-/** The saved state, or undefined when the file does not exist. Throws StateFileError when it is not a state file. */
+/**
+ * Checked at start, before any record is printed: the file is a regular file
+ * (a FIFO would block the read, /dev/null is nobody's state) or absent, and
+ * a state can be written beside it (the directory exists and is writable).
+ */
+function checkUsable(file: string): void {
+  try {
+    if (!fs.lstatSync(file).isFile()) throw new StateFileError(`state file ${file} is not a regular file; choose a file path`)
+  } catch (error) {
+    if (error instanceof StateFileError) throw error
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new StateFileError(`cannot use state file ${file}: ${(error as NodeJS.ErrnoException).code}`)
+    }
+  }
+  const probe = `${file}.${process.pid}.tmp`
+  try {
+    fs.closeSync(fs.openSync(probe, 'wx', 0o644))
+    fs.unlinkSync(probe)
+  } catch (error) {
+    throw new StateFileError(`cannot write state file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+}
+
+/**
+ * The saved state, or undefined when the file does not exist yet. Throws
+ * StateFileError when it is not a state file or could not be saved.
+ */
 export function readState(file: string): KmsgState | undefined {
+  checkUsable(file)
   let text: string
   try {
     text = fs.readFileSync(file, 'utf8')

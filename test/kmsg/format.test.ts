@@ -1,3 +1,4 @@
+import {execFileSync} from 'node:child_process'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -169,7 +170,15 @@ describe('state file', () => {
       fs.writeFileSync(f, text)
       assert.throws(() => readState(f), StateFileError, text)
     }
-    assert.throws(() => readState(dir), /cannot read state file/)
+    assert.throws(() => readState(dir), /^StateFileError: state file .* is not a regular file; choose a file path$/)
+  })
+  it('refuses, before reading, a FIFO, a device and a place it cannot write', () => {
+    const fifo = path.join(dir, 'fifo')
+    execFileSync('mkfifo', [fifo])
+    assert.throws(() => readState(fifo), {name: 'StateFileError', message: `state file ${fifo} is not a regular file; choose a file path`})
+    assert.throws(() => readState('/dev/null'), {message: 'state file /dev/null is not a regular file; choose a file path'})
+    assert.throws(() => readState(path.join(dir, 'missing-dir', 'state')), {message: `cannot write state file ${path.join(dir, 'missing-dir', 'state')}: ENOENT`})
+    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')), [])
   })
 })
 
