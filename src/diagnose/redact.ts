@@ -19,8 +19,9 @@ export interface RedactRule {
   replace: (match: string, ...groups: string[]) => string
 }
 
+// "pass" alone only after a non-letter (DB_PASS, --db-pass), not in "bypass".
 const SECRET_KEYS =
-  'password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|client[_-]?secret'
+  'password|passwd|passphrase|(?<![a-z])pass|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?|client[_-]?secret'
 
 /** The default rules: passwords, tokens, Authorization headers, cloud keys, URL credentials. */
 export function defaultRules(): RedactRule[] {
@@ -29,7 +30,7 @@ export function defaultRules(): RedactRule[] {
       // Authorization: Bearer xyz (to the end of the line), "authorization":"Basic ..." (to the quote):
       // the scheme stays, the credential goes.
       name: 'authorization-header',
-      re: /\b((?:proxy-)?authorization["']?[ \t]*[:=][ \t]*)(?:(["'])(?:(basic|bearer|digest|token|negotiate|aws4-hmac-sha256)[ \t]+)?[^\r\n"']+|(?:(basic|bearer|digest|token|negotiate|aws4-hmac-sha256)[ \t]+)?[^\r\n]+)/gi,
+      re: /\b((?:proxy-)?authorization["']?[ \t]*[:=][ \t]*)(?:(["'])(?:(basic|bearer|digest|token|negotiate|aws4-hmac-sha256)[ \t]+)?[^\r\n\0"']+|(?:(basic|bearer|digest|token|negotiate|aws4-hmac-sha256)[ \t]+)?[^\r\n\0]+)/gi,
       replace: (_m, head: string, quote?: string, s1?: string, s2?: string) => {
         const scheme = s1 ?? s2
         return `${head}${quote ?? ''}${scheme ? `${scheme} ` : ''}${REDACTED}`
@@ -40,7 +41,7 @@ export function defaultRules(): RedactRule[] {
       // (DB_PASSWORD=, aws_secret_access_key =), so net.ipv4.ipfrag_secret_interval is left alone.
       name: 'secret-assignment',
       re: new RegExp(
-        `((?:${SECRET_KEYS})["']?[ \\t]*[:=][ \\t]*)(?:"([^"\\r\\n]+)"|'([^'\\r\\n]+)'|(?!\\[REDACTED)([^\\s"',;&]+))`,
+        `((?:${SECRET_KEYS})["']?[ \\t]*[:=][ \\t]*)(?:"([^"\\r\\n\\0]+)"|'([^'\\r\\n\\0]+)'|(?!\\[REDACTED)([^\\s\\0"',;&]+))`,
         'gi',
       ),
       replace(_m: string, head: string, dq?: string, sq?: string) {
@@ -52,7 +53,7 @@ export function defaultRules(): RedactRule[] {
     {
       // --password hunter2 (a separate argument after a flag).
       name: 'secret-flag',
-      re: new RegExp(`(?<=^|[\\s"'])(--?[A-Za-z0-9_-]*(?:${SECRET_KEYS}))([ \\t]+)([^\\s-][^\\s]*)`, 'gim'),
+      re: new RegExp(`(?<=^|[\\s"'])(--?[A-Za-z0-9_-]*(?:${SECRET_KEYS}))([ \\t]+)([^\\s\\0-][^\\s\\0]*)`, 'gim'),
       replace: (_m, flag: string, sp: string) => `${flag}${sp}${REDACTED}`,
     },
     {

@@ -26,6 +26,14 @@ describe('default redaction rules', () => {
     ['bearer in prose', 'sent bearer abcdefgh12345678', 'sent bearer [REDACTED]'],
     ['cli flag', 'mysql --password hunter2 -u root', 'mysql --password [REDACTED] -u root'],
     ['cli flag =', 'app --api-key=XYZ123', 'app --api-key=[REDACTED]'],
+    ['short pass key', 'DB_PASS=hunter3 x', 'DB_PASS=[REDACTED] x'],
+    ['pass flag', 'tool --db-pass s3cr3t -v', 'tool --db-pass [REDACTED] -v'],
+    [
+      'NUL-separated (/proc/*/environ): each value ends at its NUL',
+      'GITHUB_TOKEN=' + 'ghp_' + 'a'.repeat(36) + '\u0000API_KEY=a\u0000DB_PASS=b\u0000ZZZ=visible\u0000',
+      'GITHUB_TOKEN=[REDACTED]\u0000API_KEY=[REDACTED]\u0000DB_PASS=[REDACTED]\u0000ZZZ=visible\u0000',
+    ],
+    ['authorization ends at NUL', 'Authorization: Bearer abc\u0000NEXT=1', 'Authorization: Bearer [REDACTED]\u0000NEXT=1'],
   ]
   for (const [name, input, want] of cases) {
     it(`redacts ${name}`, () => {
@@ -42,6 +50,7 @@ describe('default redaction rules', () => {
     'the passwordless login worked',
     'Authorization failed',
     'GET /api/v1/items?page=2',
+    'bypass=1 compass: north',
   ]
   for (const input of untouched) {
     it(`leaves alone: ${input}`, () => {
