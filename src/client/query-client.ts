@@ -71,7 +71,7 @@ export async function* queryLines(opts: QueryOptions): AsyncGenerator<Buffer> {
   let pending: Buffer | undefined
   try {
     for await (const chunk of sock as AsyncIterable<Buffer>) {
-      let data = pending ? Buffer.concat([pending, chunk]) : chunk
+      const data = pending ? Buffer.concat([pending, chunk]) : chunk
       pending = undefined
       let start = 0
       let nl: number
@@ -80,7 +80,6 @@ export async function* queryLines(opts: QueryOptions): AsyncGenerator<Buffer> {
         start = nl + 1
       }
       if (start < data.length) pending = Buffer.from(data.subarray(start))
-      data = Buffer.alloc(0)
     }
   } catch (error) {
     if (opts.signal?.aborted) return

@@ -41,25 +41,24 @@ export interface DaemonStats {
 
 const DAEMON_SOURCE_JSON = encodeSource(Buffer.from(DAEMON_SOURCE))
 
-function inheritedFd(fd: number, want: string, flag: string): number {
-  let type: string
+/** The type of an fd inherited through --fd-log / --fd-query, or a user-fit error when it is not open. */
+function inheritedType(fd: number, flag: string): string {
   try {
-    type = fdType(fd)
+    return fdType(fd)
   } catch (error) {
     throw new SocketSetupError(`${flag} ${fd}: not an open fd (${(error as NodeJS.ErrnoException).code})`)
   }
-  if (type !== want) throw new SocketSetupError(`${flag} ${fd}: expected a bound ${want}, got ${type}`)
+}
+
+function inheritedLogFd(fd: number): number {
+  const type = inheritedType(fd, '--fd-log')
+  if (type !== 'dgram-socket') throw new SocketSetupError(`--fd-log ${fd}: expected a bound dgram-socket, got ${type}`)
   return fd
 }
 
 /** An inherited query socket: listening already, or bound and made to listen here. */
 function inheritedQueryFd(fd: number): number {
-  let type: string
-  try {
-    type = fdType(fd)
-  } catch (error) {
-    throw new SocketSetupError(`--fd-query ${fd}: not an open fd (${(error as NodeJS.ErrnoException).code})`)
-  }
+  const type = inheritedType(fd, '--fd-query')
   if (type === 'stream-socket') listenFd(fd)
   else if (type !== 'listening-socket') throw new SocketSetupError(`--fd-query ${fd}: expected a bound stream socket, got ${type}`)
   return fd
@@ -106,7 +105,7 @@ export class Daemon {
     let logFd: number | undefined
     let queryFd: number | undefined
     try {
-      if ('fd' in opts.log) logFd = inheritedFd(opts.log.fd, 'dgram-socket', '--fd-log')
+      if ('fd' in opts.log) logFd = inheritedLogFd(opts.log.fd)
       else {
         logFd = createSocket(opts.log.path, 'dgram')
         owned.push(opts.log.path)
