@@ -1,6 +1,5 @@
 // Loads the compiled addon (native/build/Release/diagkit.node) and types it.
 // The raw binding returns -errno on failure; see errors.ts for the conversion.
-import {createRequire} from 'node:module'
 import {fileURLToPath} from 'node:url'
 import path from 'node:path'
 
@@ -47,13 +46,18 @@ const candidates = [
 ]
 
 function load(): RawBinding {
-  const require = createRequire(import.meta.url)
   const failures: string[] = []
   for (const file of candidates) {
     try {
-      return require(file) as RawBinding
+      // process.dlopen, not require(): the path is known, and require's
+      // resolution (stats, package.json lookups up the tree) costs more than
+      // the dlopen itself on every command's start.
+      const module = {exports: {}}
+      process.dlopen(module, file)
+      return module.exports as RawBinding
     } catch (error) {
-      failures.push(`${file}: ${(error as Error).message.split('\n')[0]}`)
+      const why = (error as Error).message.split('\n')[0]
+      failures.push(why.startsWith(file) ? why : `${file}: ${why}`) // dlopen's message names the file itself
     }
   }
   const err = new Error(
