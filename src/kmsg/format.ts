@@ -6,6 +6,8 @@ import {decodeKmsgText, type KmsgRecord} from './record.js'
 import {formatRecordTime, recordTimeNs} from './time.js'
 
 const UNSAFE = /[\u0000-\u001f\u007f-\uffff]/g
+/** The same class without /g: test() needs no lastIndex reset (this runs per line of a dump). */
+const HAS_UNSAFE = /[\u0000-\u001f\u007f-\uffff]/
 
 function escapeUnsafe(ch: string): string {
   const code = ch.charCodeAt(0)
@@ -14,13 +16,13 @@ function escapeUnsafe(ch: string): string {
 
 /** Text for line output: kernel escapes kept, raw control/non-ASCII bytes escaped the same way. */
 export function lineText(text: string): string {
-  UNSAFE.lastIndex = 0
-  return UNSAFE.test(text) ? text.replace(UNSAFE, escapeUnsafe) : text
+  return HAS_UNSAFE.test(text) ? text.replace(UNSAFE, escapeUnsafe) : text
 }
 
 /** LinuxKit's kmsg form: "(<seq>) - <RFC 3339 nano>: <text>" (no newline). */
 export function formatLinuxkitLine(r: KmsgRecord, bootTimeNs: bigint): string {
-  return `(${r.seq}) - ${formatRecordTime(r.usec, bootTimeNs)}: ${lineText(r.text)}`
+  const text = HAS_UNSAFE.test(r.text) ? r.text.replace(UNSAFE, escapeUnsafe) : r.text
+  return `(${r.seq}) - ${formatRecordTime(r.usec, bootTimeNs)}: ${text}`
 }
 
 export interface HumanColors {

@@ -58,6 +58,8 @@ function errnoCode(err: unknown): string | undefined {
 export class KmsgReader {
   /** Seq of the last kernel record delivered (never a synthetic one). */
   lastSeq: bigint | undefined
+  /** lastSeq + 1 once a record was delivered (undefined before: the first record goes through deliver()). */
+  private nextSeq: bigint | undefined
   private readonly buf: Buffer
   private after: bigint | undefined
   private overwritten = false
@@ -113,8 +115,19 @@ export class KmsgReader {
       let e = 0
       for (let i = 0; i < ends.length; i++) {
         for (; e < epipe.length && epipe[e] <= i; e++) this.overwritten = true
-        this.parseAndDeliver(text, start, ends[i], onRecord)
-        start = ends[i]
+        const end = ends[i]
+        const rec = this.parse(text, start, end)
+        start = end
+        if (rec === undefined) continue
+        // The common case, the record right after the last one with nothing
+        // overwritten, needs none of deliver()'s checks.
+        if (rec.seq === this.nextSeq && !this.overwritten) {
+          this.lastSeq = rec.seq
+          this.nextSeq = rec.seq + 1n
+          onRecord(rec)
+        } else {
+          this.deliver(rec, onRecord)
+        }
       }
       if (e < epipe.length) this.overwritten = true // EPIPE after the last record
       if (batch.end === 'more') continue
@@ -133,17 +146,21 @@ export class KmsgReader {
     )
   }
 
-  /** Parses the record text[start, end) and delivers it; a bad record is reported and skipped. */
-  private parseAndDeliver(text: string, start: number, end: number, onRecord: (r: KmsgRecord) => void): void {
-    let rec: KmsgRecord
+  /** The record text[start, end), or undefined for a bad record (reported, then skipped). */
+  private parse(text: string, start: number, end: number): KmsgRecord | undefined {
     try {
-      rec = parseKmsgRecordIn(text, start, end)
+      return parseKmsgRecordIn(text, start, end)
     } catch (error) {
       if (!(error instanceof KmsgParseError)) throw error
       this.opts.onBadRecord?.(error)
-      return
+      return undefined
     }
-    this.deliver(rec, onRecord)
+  }
+
+  /** Parses the record text[start, end) and delivers it; a bad record is reported and skipped. */
+  private parseAndDeliver(text: string, start: number, end: number, onRecord: (r: KmsgRecord) => void): void {
+    const rec = this.parse(text, start, end)
+    if (rec !== undefined) this.deliver(rec, onRecord)
   }
 
   private deliver(rec: KmsgRecord, onRecord: (r: KmsgRecord) => void): void {
@@ -157,6 +174,7 @@ export class KmsgReader {
     else if (this.overwritten && expected === undefined && rec.seq > 0n) onRecord(lostRecord(undefined, rec.seq - 1n, rec.usec))
     this.overwritten = false
     this.lastSeq = rec.seq
+    this.nextSeq = rec.seq + 1n
     onRecord(rec)
   }
 }

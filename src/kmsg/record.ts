@@ -49,34 +49,53 @@ function unsigned(field: string, name: string, raw: string, max: bigint): bigint
 }
 
 /**
- * The common record in one regex exec (sticky, at the record's start): prio,
- * seq and usec of at most 19 digits (always below 2^64); then no 4th field,
- * a valid flags field, or an extra field (with '=') in its place; any further
- * fields; the text; no dictionary lines. Whatever this does not match goes to
- * the full parser, which gives the same record or the precise error.
+ * The header of the common record, tested at the record's start (sticky):
+ * prio, seq and usec of at most 19 digits (always below 2^64); then no 4th
+ * field, a valid flags field, or an extra field (with '=') in its place; any
+ * further fields; the ';'. test() rather than exec(): on a cold start (every
+ * `kmsg --dump`) building a match array per record costs more than finding
+ * the fields again with indexOf.
  */
-const COMMON = /(\d{1,4}),(\d{1,19}),(\d{1,19})(?:,([-c+]+)(?=[,;])|(?=,[^,;\n]*=)|(?=;))[^;\n]*;([^\n]*)\n?/y
+const COMMON_HEADER = /\d{1,4},\d{1,19},\d{1,19}(?:,[-c+]+(?=[,;])|(?=,[^,;\n]*=)|(?=;))[^;\n]*;/y
+
+/** Records with no dictionary share this (frozen: a record is never edited). */
+const NO_DICT: Record<string, string> = Object.freeze({}) as Record<string, string>
 
 /**
  * Parses the record that is text[start, end) (one read() of /dev/kmsg, taken
- * as latin1). Cheap for the common record, which is most of a dump.
+ * as latin1). Cheap for the common record (no dictionary), which is most of a
+ * dump; anything else goes to the full parser, which gives the same record or
+ * the precise error.
  */
 export function parseKmsgRecordIn(text: string, start: number, end: number): KmsgRecord {
-  COMMON.lastIndex = start
-  const m = COMMON.exec(text)
-  if (m !== null && COMMON.lastIndex === end) {
-    const prio = Number(m[1])
-    const flags = m[4] ?? '-'
-    if (prio <= 2047) {
+  COMMON_HEADER.lastIndex = start
+  if (COMMON_HEADER.test(text) && COMMON_HEADER.lastIndex <= end) {
+    const semi = COMMON_HEADER.lastIndex - 1
+    let textEnd = text.indexOf('\n', semi + 1)
+    if (textEnd < 0 || textEnd >= end) textEnd = end
+    const c1 = text.indexOf(',', start)
+    const prio = Number(text.slice(start, c1))
+    // Dictionary lines after the text, or a priority out of range: the full parser.
+    if ((textEnd >= end - 1) && prio <= 2047) {
+      const c2 = text.indexOf(',', c1 + 1)
+      let c3 = text.indexOf(',', c2 + 1)
+      if (c3 < 0 || c3 > semi) c3 = semi
+      let flags = '-'
+      if (c3 < semi) { // a 4th field: flags, unless it is an extra field such as caller=T1
+        let c4 = text.indexOf(',', c3 + 1)
+        if (c4 < 0 || c4 > semi) c4 = semi
+        const field = text.slice(c3 + 1, c4)
+        if (!field.includes('=')) flags = field
+      }
       return {
-        seq: BigInt(m[2]),
+        seq: BigInt(text.slice(c1 + 1, c2)),
         facility: prio >> 3,
         level: prio & 7,
-        usec: BigInt(m[3]),
+        usec: BigInt(text.slice(c2 + 1, c3)),
         flags,
         continuation: flags !== '-' && (flags.includes('c') || flags.includes('+')),
-        text: m[5],
-        dict: {},
+        text: text.slice(semi + 1, textEnd),
+        dict: NO_DICT,
       }
     }
   }

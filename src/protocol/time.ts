@@ -4,27 +4,21 @@
 let cachedSecond = Number.NaN
 let cachedPrefix = ''
 
-function pad(n: number, width: number): string {
-  return String(n).padStart(width, '0')
-}
-
-/** "2026-12-03T15:20:56" for a Unix second, cached: many lines share a second. */
-function secondPrefix(sec: number): string {
+/**
+ * "2026-12-03T15:20:56.123456789Z". The "2026-12-03T15:20:56" part is cached
+ * (many lines share a second) and the fraction padded inline: this runs once
+ * per line of every dump, mostly before the JIT has warmed up.
+ */
+export function formatRfc3339Nano(sec: number, nsec: number): string {
   if (sec !== cachedSecond) {
     cachedSecond = sec
     cachedPrefix = new Date(sec * 1000).toISOString().slice(0, 19)
   }
-  return cachedPrefix
-}
-
-export function formatRfc3339Nano(sec: number, nsec: number): string {
-  const prefix = secondPrefix(sec)
-  if (nsec === 0) return `${prefix}Z`
-  let frac = pad(nsec, 9)
-  let end = frac.length
+  if (nsec === 0) return `${cachedPrefix}Z`
+  const frac = String(nsec).padStart(9, '0')
+  let end = 9
   while (frac.charCodeAt(end - 1) === 48) end--
-  frac = frac.slice(0, end)
-  return `${prefix}.${frac}Z`
+  return `${cachedPrefix}.${end === 9 ? frac : frac.slice(0, end)}Z`
 }
 
 /** Formats a Date (millisecond precision) the same way. */
