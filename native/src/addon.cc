@@ -46,6 +46,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   diagkit::InitReceiver(env, exports);
   diagkit::InitPoller(env, exports);
   diagkit::InitKmsgDrain(env, exports);
+  diagkit::InitKmsgReadAhead(env, exports);
   return exports;
 }
 

@@ -40,5 +40,6 @@ Napi::Object InitFdOps(Napi::Env env, Napi::Object exports);
 Napi::Object InitReceiver(Napi::Env env, Napi::Object exports);
 Napi::Object InitPoller(Napi::Env env, Napi::Object exports);
 Napi::Object InitKmsgDrain(Napi::Env env, Napi::Object exports);
+Napi::Object InitKmsgReadAhead(Napi::Env env, Napi::Object exports);
 
 }  // namespace diagkit

@@ -2,9 +2,9 @@
 // by a fake in tests. The real one is /dev/kmsg opened non-blocking: a read
 // returns one record, or throws EAGAIN when none is ready — it never blocks.
 import fs from 'node:fs'
-import type {KmsgBatch} from '../native/index.js'
+import type {KmsgBatch, KmsgReadAhead} from '../native/index.js'
 
-export type {KmsgBatch} from '../native/index.js'
+export type {KmsgBatch, KmsgReadAhead} from '../native/index.js'
 
 export const DEFAULT_KMSG_DEVICE = '/dev/kmsg'
 
@@ -29,6 +29,8 @@ export interface KmsgDevice {
 export type Lseek = (fd: number, offset: number, whence: 'end') => number
 /** kmsgDrain from the addon, for readBatch. */
 export type KmsgDrain = (fd: number, readSize: number) => KmsgBatch
+/** startKmsgReadAhead from the addon, for readBatch on a thread (one-shot dumps). */
+export type StartReadAhead = (fd: number, readSize: number) => KmsgReadAhead
 
 /** /dev/kmsg is character device 1:11 (Documentation/admin-guide/devices.txt). */
 const KMSG_MAJOR = 1
@@ -50,16 +52,31 @@ function assertKernelLog(fd: number, path: string): void {
   throw err
 }
 
-export function openKmsgDevice(path: string = DEFAULT_KMSG_DEVICE, lseek?: Lseek, drain?: KmsgDrain): KmsgDevice {
+/**
+ * Opens the kernel log. readBatch comes from `drain` (one native call per
+ * batch) or, when given, `readAhead`: a native thread reads the next chunk
+ * while the caller parses this one, which is what a one-shot dump wants.
+ */
+export function openKmsgDevice(path: string = DEFAULT_KMSG_DEVICE, lseek?: Lseek, drain?: KmsgDrain, readAhead?: StartReadAhead): KmsgDevice {
   // libuv adds O_CLOEXEC; O_NONBLOCK turns "no record yet" into EAGAIN.
   const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
   assertKernelLog(fd, path)
   let open = true
+  let ahead: KmsgReadAhead | undefined
+  const nextChunk = readAhead && ((readSize: number) => {
+    ahead ??= readAhead(fd, readSize)
+    const {batch, last} = ahead.next()
+    if (last) { // finished: a later readBatch (after the 64 MiB cap) starts another
+      ahead.close()
+      ahead = undefined
+    }
+    return batch
+  })
   return {
     fd,
     path,
     read: (buf) => fs.readSync(fd, buf, 0, buf.length, null),
-    readBatch: drain && ((readSize) => drain(fd, readSize)),
+    readBatch: nextChunk ?? (drain && ((readSize) => drain(fd, readSize))),
     seekEnd: () => {
       if (!lseek) throw new Error('openKmsgDevice: seekEnd needs the lseek argument')
       lseek(fd, 0, 'end')
@@ -67,6 +84,8 @@ export function openKmsgDevice(path: string = DEFAULT_KMSG_DEVICE, lseek?: Lseek
     close: () => {
       if (!open) return
       open = false
+      ahead?.close() // the thread must be done with fd before it is closed
+      ahead = undefined
       fs.closeSync(fd)
     },
   }

@@ -1,7 +1,8 @@
 // Everything the kernel holds now: open, drain to EAGAIN, close.
-// The drain is one native call (kmsgDrain) rather than a JS read per record:
-// loading the addon costs less than Node's per-call overhead over a full ring.
-import {kmsgDrain} from '../native/index.js'
+// The records are read natively rather than by a JS read per record (loading
+// the addon costs less than Node's per-call overhead over a full ring), and on
+// a thread of their own (startKmsgReadAhead), so the reads overlap parsing.
+import {startKmsgReadAhead} from '../native/index.js'
 import {DEFAULT_KMSG_DEVICE, openKmsgDevice, type KmsgDevice} from './device.js'
 import {KmsgReader, type ReaderOptions} from './reader.js'
 import type {KmsgRecord} from './record.js'
@@ -15,7 +16,7 @@ export interface DumpOptions extends ReaderOptions {
 /** Synchronous core of a dump, streaming records to onRecord. Returns the seq of the last kernel record read. */
 export function drainKmsg(opts: DumpOptions, onRecord: (r: KmsgRecord) => void): bigint | undefined {
   const path = opts.device ?? DEFAULT_KMSG_DEVICE
-  const dev = opts.open ? opts.open(path) : openKmsgDevice(path, undefined, kmsgDrain)
+  const dev = opts.open ? opts.open(path) : openKmsgDevice(path, undefined, undefined, startKmsgReadAhead)
   try {
     const reader = new KmsgReader(dev, opts)
     reader.drain(onRecord)

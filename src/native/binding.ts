@@ -16,6 +16,13 @@ export interface RawDgramReceiver {
   close(): void
 }
 
+export interface RawKmsgReadAhead {
+  /** [records back to back, end offset of each, record indexes an EPIPE came before, status as kmsgDrain's, last chunk] */
+  next(): [Buffer, Uint32Array, number[], number, boolean] | null
+  /** Stops the thread and waits for it (before the fd is closed). */
+  close(): void
+}
+
 export interface RawPoller {
   start(readable: boolean, writable?: boolean, disconnect?: boolean): number
   stop(): void
@@ -35,6 +42,8 @@ export interface RawBinding {
   clock(which: 'monotonic' | 'realtime', out: Float64Array): void
   /** [records back to back, end offset of each, record indexes an EPIPE came before, 0 EAGAIN | 1 eof | 2 call again | -errno] */
   kmsgDrain(fd: number, readSize: number): [Buffer, Uint32Array, number[], number] | number
+  /** Reads a /dev/kmsg fd on a thread of its own; next() waits for the next chunk (null after the last). */
+  KmsgReadAhead: new (fd: number, readSize: number) => RawKmsgReadAhead
   DgramReceiver: new (fd: number, maxFds: number, cb: ReceiverCallback) => RawDgramReceiver
   Poller: new (fd: number, cb: (status: number, readable: boolean, writable: boolean) => void) => RawPoller
 }

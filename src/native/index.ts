@@ -80,8 +80,38 @@ export interface KmsgBatch {
  */
 export function kmsgDrain(fd: number, readSize: number): KmsgBatch {
   const [data, ends, epipe, status] = check(binding.kmsgDrain(fd, readSize), 'read')
+  return kmsgBatch(data, ends, epipe, status)
+}
+
+function kmsgBatch(data: Buffer, ends: Uint32Array, epipe: number[], status: number): KmsgBatch {
   if (status < 0) return {data, ends, epipe, end: 'error', error: systemError(status, 'read')}
   return {data, ends, epipe, end: status === 0 ? 'drained' : status === 1 ? 'eof' : 'more'}
+}
+
+/** Reads /dev/kmsg on a thread of its own while the caller parses what came before. */
+export interface KmsgReadAhead {
+  /** The next chunk, in order; `last` marks the final one (its end says how the reading ended). */
+  next(): {batch: KmsgBatch; last: boolean}
+  /** Stops the thread and waits for it: call before closing the fd. */
+  close(): void
+}
+
+/**
+ * Starts reading a non-blocking /dev/kmsg fd (records of readSize bytes at
+ * most) on a native thread, so that a dump's reads overlap its parsing. The
+ * chunks together are what kmsgDrain would have returned.
+ */
+export function startKmsgReadAhead(fd: number, readSize: number): KmsgReadAhead {
+  const raw = new binding.KmsgReadAhead(fd, readSize)
+  return {
+    next() {
+      const chunk = raw.next()
+      if (chunk === null) throw new Error('KmsgReadAhead: next() after the last chunk')
+      const [data, ends, epipe, status, last] = chunk
+      return {batch: kmsgBatch(data, ends, epipe, status), last}
+    },
+    close: () => raw.close(),
+  }
 }
 
 export function closeQuietly(fd: number): void {

@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 import {
-  DatagramReceiver, type Datagram, bindUnix, closeQuietly, connectUnix, fdType, kmsgDrain, listenFd, lseek, monotonic,
+  DatagramReceiver, type Datagram, bindUnix, closeQuietly, connectUnix, fdType, kmsgDrain, listenFd, startKmsgReadAhead, type KmsgBatch, lseek, monotonic,
   peerCred, realtime, sendFds, socketPair, unixSocket,
 } from '../../src/native/index.js'
 import {tempDir} from '../helpers/memlogd.js'
@@ -146,13 +146,25 @@ describe('native addon', () => {
     assert.ok(Math.abs(ms - Number(process.hrtime.bigint() / 1_000_000_000n)) <= 1)
   })
 
-  it('kmsgDrain reads chunks of readSize until EAGAIN, then reports a 0-byte read as eof', () => {
-    // A FIFO stands in for /dev/kmsg: non-blocking reads, EAGAIN when empty (with a writer), 0 bytes without one.
-    const fifo = path.join(dir, 'drain.fifo')
+  /**
+   * A FIFO stands in for /dev/kmsg: non-blocking reads, EAGAIN when empty
+   * (with a writer), 0 bytes without one. Gives the read end and write end.
+   */
+  function withFifo(name: string, use: (r: number, w: number) => void): void {
+    const fifo = path.join(dir, name)
     execFileSync('mkfifo', [fifo])
     const r = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
     const w = fs.openSync(fifo, fs.constants.O_WRONLY)
     try {
+      use(r, w)
+    } finally {
+      closeQuietly(w)
+      fs.closeSync(r)
+    }
+  }
+
+  it('kmsgDrain reads chunks of readSize until EAGAIN, then reports a 0-byte read as eof', () => {
+    withFifo('drain.fifo', (r, w) => {
       fs.writeSync(w, 'aaaabbbbcc')
       const b = kmsgDrain(r, 4)
       assert.equal(b.data.toString(), 'aaaabbbbcc')
@@ -166,10 +178,7 @@ describe('native addon', () => {
       fs.closeSync(w)
       const last = kmsgDrain(r, 4)
       assert.deepEqual([last.data.toString(), [...last.ends], last.end], ['xy', [2], 'eof'])
-    } finally {
-      closeQuietly(w)
-      fs.closeSync(r)
-    }
+    })
   })
 
   it('kmsgDrain grows its buffer past its first reservation (a 600 KB file)', () => {
@@ -197,5 +206,80 @@ describe('native addon', () => {
     assert.equal(b.error?.syscall, 'read')
     assert.throws(() => kmsgDrain(0, 0), {code: 'EINVAL'})
     assert.throws(() => kmsgDrain(0, -5), {code: 'EINVAL'})
+  })
+
+  /** Every chunk a read-ahead gives, up to and including the last. */
+  function readAll(fd: number, readSize: number): KmsgBatch[] {
+    const ahead = startKmsgReadAhead(fd, readSize)
+    try {
+      const chunks: KmsgBatch[] = []
+      for (;;) {
+        const {batch, last} = ahead.next()
+        chunks.push(batch)
+        if (last) return chunks
+        assert.equal(batch.end, 'more', 'every chunk but the last says more follows')
+      }
+    } finally {
+      ahead.close()
+    }
+  }
+
+  it('startKmsgReadAhead gives, in growing chunks, what kmsgDrain would (a 600 KB file, then a FIFO)', () => {
+    const file = path.join(dir, 'ahead.bin')
+    const content = Buffer.alloc(600_000)
+    for (let i = 0; i < content.length; i++) content[i] = (i * 7) % 253
+    fs.writeFileSync(file, content)
+    const fd = fs.openSync(file, 'r')
+    try {
+      const chunks = readAll(fd, 100) // 6,000 "records"
+      assert.ok(Buffer.concat(chunks.map((c) => c.data)).equals(content))
+      // Offsets are per chunk; 16 records first, then up to 3 times more each time, at most 512.
+      assert.deepEqual(chunks.map((c) => c.ends.length).slice(0, 6), [16, 48, 144, 432, 512, 512])
+      assert.equal(chunks.reduce((n, c) => n + c.ends.length, 0), 6000)
+      assert.equal(chunks[1].ends[0], 100)
+      assert.equal(chunks.at(-1)!.end, 'eof')
+    } finally {
+      fs.closeSync(fd)
+    }
+
+    withFifo('ahead.fifo', (r, w) => {
+      fs.writeSync(w, 'aaaabbbbcc')
+      const [only] = readAll(r, 4)
+      assert.deepEqual([only.data.toString(), [...only.ends], only.end], ['aaaabbbbcc', [4, 8, 10], 'drained'])
+      fs.closeSync(w)
+      const [eof] = readAll(r, 4)
+      assert.deepEqual([eof.data.length, eof.end], [0, 'eof'])
+    })
+  })
+
+  it('startKmsgReadAhead stops at 64 MiB with "more" in its last chunk; another one goes on from there', () => {
+    const file = path.join(dir, 'ahead-cap.bin')
+    fs.writeFileSync(file, Buffer.alloc(70 << 20, 1))
+    const fd = fs.openSync(file, 'r')
+    try {
+      const first = readAll(fd, 1 << 20)
+      assert.deepEqual(first.map((c) => c.ends.length), [16, 48])
+      assert.equal(first.at(-1)!.end, 'more')
+      const rest = readAll(fd, 1 << 20)
+      assert.deepEqual([rest.map((c) => c.ends.length), rest.at(-1)!.end], [[6], 'eof'])
+    } finally {
+      fs.closeSync(fd)
+      fs.rmSync(file)
+    }
+  })
+
+  it('startKmsgReadAhead: a read error ends it in its last chunk; a bad size throws; close() mid-way waits for the thread', () => {
+    const [bad] = readAll(987_654, 8192)
+    assert.deepEqual([bad.data.length, bad.end, bad.error?.code], [0, 'error', 'EBADF'])
+    assert.throws(() => startKmsgReadAhead(0, 0), RangeError)
+
+    const file = path.join(dir, 'ahead-close.bin')
+    fs.writeFileSync(file, Buffer.alloc(4 << 20))
+    const fd = fs.openSync(file, 'r')
+    const ahead = startKmsgReadAhead(fd, 1) // millions of 1-byte reads: still running when closed
+    assert.equal(ahead.next().batch.ends.length, 16)
+    ahead.close()
+    fs.closeSync(fd) // safe: the thread is gone, it no longer reads fd
+    assert.throws(() => fs.fstatSync(fd), {code: 'EBADF'})
   })
 })
