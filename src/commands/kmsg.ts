@@ -8,6 +8,13 @@ import type {HumanColors, KmsgRecord, RecordFilter} from '../kmsg/index.js'
 
 type Format = typeof import('../kmsg/format.js')
 
+/** Resolves once everything written to stream so far has gone to the kernel (a pipe may hold writes back). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    stream.write('', () => resolve())
+  })
+}
+
 export default class Kmsg extends DiagkitCommand {
   static description = `Without flags this is LinuxKit's kmsg service: it follows /dev/kmsg forever and writes one line per kernel record to stderr, "(<seq>) - <RFC 3339 nano time>: <text>", so that memlogd captures it like any service. With --dump it prints what the kernel holds now (to stdout) and exits, like dmesg.
 
@@ -110,7 +117,11 @@ With --state FILE the last seq written is saved after every batch; a restart res
         out.write(lines.join('\n'))
       }
       saveState(last)
-      return
+      // Everything is done and closed. Returning would make Node wait for
+      // V8's background compiles of the loop above before it exits (~0.5 ms
+      // of a ~10 ms dump); once the output has reached the kernel, exit.
+      await Promise.all([flushed(out), flushed(process.stderr)])
+      process.exit(process.exitCode ?? 0)
     }
 
     const [{KmsgFollower}, {bootTimeNs}] = await Promise.all([import('../kmsg/follow.js'), import('../kmsg/boot-time.js')])

@@ -84,6 +84,22 @@ describe('real /dev/kmsg', {skip: SKIP}, () => {
     assert.equal(res.stderr, '')
   })
 
+  it('--dump into a pipe nobody reads for a while: every line arrives, then exit 0', async () => {
+    const marker = `diagkit-slow-reader-${randomUUID()}`
+    writeKmsg(marker)
+    const expected = (await dumpKmsg()).length
+    // A pipe(2) holds 64 KiB, a full ring's dump is more: the dump's write is
+    // still pending when the command is done with everything else.
+    const script = `"${process.execPath}" "${BIN}" kmsg --dump | (sleep 0.7; cat); echo "exit \${PIPESTATUS[0]}"`
+    const res = spawnSync('bash', ['-c', script], {cwd: ROOT, encoding: 'utf8', timeout: 20_000, env: {...process.env, HOME: os.tmpdir()}})
+    const lines = res.stdout.trimEnd().split('\n')
+    assert.equal(lines.pop(), 'exit 0', res.stderr)
+    assert.ok(res.stdout.length > 65_536, 'more than a pipe holds')
+    assert.ok(lines.length >= expected, `${lines.length} lines for ${expected} records`)
+    assert.ok(lines.every((l) => LK_LINE.test(l)), 'whole lines only')
+    assert.ok(lines.some((l) => l.endsWith(`: ${marker}`)))
+  })
+
   it('--dump --json: one object per record with seq as a string; escapes kept in lines, decoded in JSON', async () => {
     const marker = `diagkit-json-${randomUUID()}`
     writeKmsg(`${marker}\tTAB`, 30) // daemon.info; the kernel escapes the tab as \x09
