@@ -12,7 +12,7 @@ import {drainKmsg, dumpKmsg, formatLinuxkitLine, bootTimeNs} from '../src/kmsg/i
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const BIN = path.join(ROOT, 'bin/run.js')
-const RUNS = Number(process.env.BENCH_RUNS ?? 60)
+const RUNS = Number(process.env.BENCH_RUNS ?? 200)
 const DEVKMSG = '/proc/sys/kernel/printk_devkmsg'
 
 /** The q-quantile (0..1) by linear interpolation; median = quantile(xs, 0.5). */
