@@ -99,14 +99,13 @@ With --state FILE the last seq written is saved after every batch; a restart res
       const boot = time.bootTimeNsAtStart()
       filter.bootTimeNs = boot
       const lines: string[] = []
-      // The plain dump (no filter, LinuxKit lines) calls the formatter directly:
-      // two fewer calls per record matter before the JIT has warmed up.
       const plain = !flt && !flags.json && !flags.human && !flags.ctime
       let last: bigint | undefined
       try {
-        last = dump.drainKmsg({device: flags.device, after, onBadRecord}, plain
-          ? (r) => lines.push(fmt.formatLinuxkitLine(r, boot))
-          : (r) => {
+        const opts = {device: flags.device, after, onBadRecord}
+        last = plain
+          ? dump.dumpLinuxkitLines(opts, boot, lines) // the default form, without a record object per line
+          : dump.drainKmsg(opts, (r) => {
             if (keep(r)) lines.push(render(r, boot))
           })
       } catch (error) {

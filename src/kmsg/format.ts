@@ -7,7 +7,7 @@ import {formatRecordTime, recordTimeNs} from './time.js'
 
 const UNSAFE = /[\u0000-\u001f\u007f-\uffff]/g
 /** The same class without /g: test() needs no lastIndex reset (this runs per line of a dump). */
-const HAS_UNSAFE = /[\u0000-\u001f\u007f-\uffff]/
+export const HAS_UNSAFE = /[\u0000-\u001f\u007f-\uffff]/
 
 function escapeUnsafe(ch: string): string {
   const code = ch.charCodeAt(0)

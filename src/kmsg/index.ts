@@ -1,6 +1,7 @@
 // Public surface of the kmsg library (used by `diagkit kmsg` and `diagkit diagnose`).
 export {parseKmsgRecord, parseKmsgRecordFull, parseKmsgRecordIn, decodeKmsgText, KmsgParseError, type KmsgRecord} from './record.js'
-export {dumpKmsg, drainKmsg, type DumpOptions} from './dump.js'
+export {dumpKmsg, drainKmsg, dumpLinuxkitLines, type DumpOptions} from './dump.js'
+export {renderLinuxkitDump} from './plain-dump.js'
 export {formatLinuxkitLine, formatHumanLine, recordToJson, lineText, formatCtime, type HumanOptions, type HumanColors, type KmsgJson} from './format.js'
 export {bootTimeNs} from './boot-time.js'
 export {bootTimeNsAtStart, recordTimeNs, formatNs} from './time.js'

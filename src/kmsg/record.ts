@@ -54,9 +54,10 @@ function unsigned(field: string, name: string, raw: string, max: bigint): bigint
  * field, a valid flags field, or an extra field (with '=') in its place; any
  * further fields; the ';'. test() rather than exec(): on a cold start (every
  * `kmsg --dump`) building a match array per record costs more than finding
- * the fields again with indexOf.
+ * the fields again with indexOf. Shared with plain-dump.ts; set lastIndex
+ * before each use.
  */
-const COMMON_HEADER = /\d{1,4},\d{1,19},\d{1,19}(?:,[-c+]+(?=[,;])|(?=,[^,;\n]*=)|(?=;))[^;\n]*;/y
+export const COMMON_HEADER = /\d{1,4},\d{1,19},\d{1,19}(?:,[-c+]+(?=[,;])|(?=,[^,;\n]*=)|(?=;))[^;\n]*;/y
 
 /** Records with no dictionary share this (frozen: a record is never edited). */
 const NO_DICT: Record<string, string> = Object.freeze({}) as Record<string, string>

@@ -18,23 +18,47 @@ export function bootTimeNsAtStart(): bigint {
 }
 
 let cachedBoot = -1n
+let bootInRange = false
 let bootSec = 0
 let bootNsec = 0
+
+const MAX_SAFE_USEC = BigInt(Number.MAX_SAFE_INTEGER)
 
 /**
  * RFC 3339 time of a record from its usec, in float-free Number arithmetic:
  * the per-record hot path of a dump (BigInt division allocates on every call).
  */
 export function formatRecordTime(usec: bigint, bootNs: bigint): string {
-  if (usec > 9_007_199_254_740_991n || bootNs < 0n || bootNs > 4_000_000_000_000_000_000n) return formatNs(recordTimeNs(usec, bootNs))
+  if (usec > MAX_SAFE_USEC) return formatNs(recordTimeNs(usec, bootNs))
+  return formatRecordTimeUs(Number(usec), bootNs)
+}
+
+/** formatRecordTime for a usec that is a safe-integer Number (no BigInt on the way). */
+export function formatRecordTimeUs(usec: number, bootNs: bigint): string {
   if (bootNs !== cachedBoot) {
     cachedBoot = bootNs
-    bootSec = Number(bootNs / NS)
-    bootNsec = Number(bootNs % NS)
+    const split = splitBootTime(bootNs)
+    bootInRange = split !== undefined
+    ;[bootSec, bootNsec] = split ?? [0, 0]
   }
-  const u = Number(usec)
-  const us = u % 1_000_000
-  let sec = bootSec + (u - us) / 1_000_000
+  if (!bootInRange) return formatNs(recordTimeNs(BigInt(usec), bootNs))
+  return formatRecordTimeSplit(usec, bootSec, bootNsec)
+}
+
+/**
+ * Boot time as [seconds, nanoseconds] Numbers for formatRecordTimeSplit, or
+ * undefined when it is out of the range that arithmetic covers (a clock far
+ * off: use formatRecordTime, which says it as Unix seconds).
+ */
+export function splitBootTime(bootNs: bigint): [number, number] | undefined {
+  if (bootNs < 0n || bootNs > 4_000_000_000_000_000_000n) return undefined
+  return [Number(bootNs / NS), Number(bootNs % NS)]
+}
+
+/** The time of a record at usec (a safe integer) after a boot time split by splitBootTime. */
+export function formatRecordTimeSplit(usec: number, bootSec: number, bootNsec: number): string {
+  const us = usec % 1_000_000
+  let sec = bootSec + (usec - us) / 1_000_000
   let nsec = bootNsec + us * 1000
   if (nsec >= 1_000_000_000) {
     nsec -= 1_000_000_000
