@@ -28,6 +28,11 @@ export function connectFailureReason(code: string | undefined, path: string, rol
       return role === 'query'
         ? "wrong kind of socket: this looks like memlogd's log socket; use its query socket (memlogd --socket-query)"
         : "wrong kind of socket: this looks like memlogd's query socket; use its log socket (memlogd --socket-log)"
+    case 'EPIPE':
+    case 'ECONNRESET':
+      return role === 'query'
+        ? "it closed the connection at once (is this memlogd's query socket?)"
+        : "it closed the connection at once (is this memlogd's log socket?)"
     case 'EACCES':
       return 'permission denied (try as root)'
     case 'ENOTDIR':

@@ -19,8 +19,11 @@ export interface QueryOptions {
 /** A failure to talk to memlogd, with a message fit for a user. */
 export class QueryError extends Error {
   override name = 'QueryError'
-  constructor(message: string, readonly code: string) {
+  /** message without the "cannot connect to memlogd at <path>:" part, for callers that say that themselves. */
+  readonly reason: string
+  constructor(message: string, readonly code: string, reason?: string) {
     super(message)
+    this.reason = reason ?? message
   }
 }
 
@@ -33,7 +36,7 @@ export function modeRequest(mode: QueryMode): Buffer {
 
 function connectError(err: NodeJS.ErrnoException, socketPath: string): QueryError {
   const why = err.code ? connectFailureReason(err.code, socketPath, 'query') : err.message
-  return new QueryError(`cannot connect to memlogd at ${socketPath}: ${why}`, err.code ?? 'EIO')
+  return new QueryError(`cannot connect to memlogd at ${socketPath}: ${why}`, err.code ?? 'EIO', why)
 }
 
 /** Opens the connection and sends the mode; resolves once connected. */
@@ -46,9 +49,14 @@ export function openQuery(opts: QueryOptions): Promise<net.Socket> {
     }
     sock.once('error', onError)
     sock.once('connect', () => {
-      sock.off('error', onError)
-      sock.write(modeRequest(opts.mode))
-      resolve(sock)
+      // Handed over only once the request is written: a peer that accepts and
+      // closes at once makes this write fail (EPIPE), and that error must
+      // reach onError, not a socket nobody listens on yet.
+      sock.write(modeRequest(opts.mode), (err) => {
+        if (err) return // onError has it
+        sock.off('error', onError)
+        resolve(sock)
+      })
     })
   })
 }

@@ -89,7 +89,8 @@ const HINTS: Record<string, string> = {
 
 export function errorText(err: unknown): string {
   const e = err as NodeJS.ErrnoException
-  if (e && typeof e.code === 'string') return `${e.code} (${HINTS[e.code] ?? e.message})`
+  // A `reason` (QueryError) is the message without the context the caller gives itself.
+  if (e && typeof e.code === 'string') return `${e.code} (${HINTS[e.code] ?? (e as {reason?: string}).reason ?? e.message})`
   return e instanceof Error ? e.message : String(err)
 }
 

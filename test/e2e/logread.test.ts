@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import {after, before, describe, it} from 'node:test'
-import {BIN, cli, pySend, queryRaw, startMemlogd, tempDir, waitFor, waitForEntries, type RunningDaemon} from '../helpers/memlogd.js'
+import {acceptAndClose, BIN, cli, pySend, queryRaw, startMemlogd, tempDir, waitFor, waitForEntries, type RunningDaemon} from '../helpers/memlogd.js'
 
 describe('diagkit logread', () => {
   let d: RunningDaemon
@@ -142,6 +142,23 @@ describe('diagkit logread', () => {
       const r = await cli(['logread', '--socket', sock])
       assert.equal(r.code, 1)
       assert.equal(r.stderr, `diagkit logread: cannot connect to memlogd at ${sock}: ${why}\n`)
+    }
+  })
+
+  it('a socket that accepts and closes at once: one line and exit 1, never a crash', async () => {
+    // The peer may be gone before the mode byte is written (EPIPE) or while
+    // reading (ECONNRESET, EOF): every run must end the same orderly way.
+    const sock = path.join(tempDir(), 'closer.sock')
+    const peer = await acceptAndClose(sock)
+    try {
+      for (const args of [[], [], [], [], [], ['-F'], ['-F'], ['-f'], ['--json'], ['-F', '--json']]) {
+        const r = await cli(['logread', ...args, '--socket', sock])
+        assert.ok(r.code === 1 || (r.code === 0 && r.stdout === '' && !args.length), `${args}: exit ${r.code}: ${r.stderr}`)
+        assert.doesNotMatch(r.stderr, /\n.|node:|Unhandled|\n\s+at /, `${args}: one line, no stack trace`)
+        if (r.code === 1) assert.match(r.stderr, /^diagkit logread: (cannot connect to|connection to) memlogd at .*\n$/)
+      }
+    } finally {
+      await peer.close()
     }
   })
 

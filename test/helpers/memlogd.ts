@@ -189,3 +189,13 @@ export function cli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
     p.stdin.end(opts.input ?? '')
   })
 }
+
+/**
+ * A Unix stream socket at sockPath that accepts every connection and closes
+ * it at once (a peer that is not memlogd). close() stops it.
+ */
+export async function acceptAndClose(sockPath: string): Promise<{close(): Promise<void>}> {
+  const server = net.createServer((c) => c.destroy())
+  await new Promise<void>((resolve) => server.listen(sockPath, resolve))
+  return {close: () => new Promise<void>((resolve) => server.close(() => resolve()))}
+}

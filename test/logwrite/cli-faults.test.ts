@@ -9,7 +9,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import {after, describe, it} from 'node:test'
 import {classifyRecord, encodeCursor} from '../../src/logwrite/index.js'
-import {cli, dump, type RunningDaemon, startMemlogd, tempDir, waitFor} from '../helpers/memlogd.js'
+import {acceptAndClose, cli, dump, type RunningDaemon, startMemlogd, tempDir, waitFor} from '../helpers/memlogd.js'
 import {pushLines, startLogwrite} from './helpers.js'
 
 const cleanups: Array<() => Promise<unknown> | void> = []
@@ -157,6 +157,24 @@ describe('logwrite error messages', () => {
     for (const l of exit.slice(1, 11)) assert.match(l, /^logwrite\[\d+\]: cannot open \/proc\/1\/[\w%.]+\.log: E[A-Z]+ \([a-z ]+\); 1 line not written$/)
     const rest = names.size - 10
     assert.equal(exit[11].replace(/^logwrite\[\d+\]: /, ''), `and ${rest} more files with ${rest} lines not written`)
+  })
+})
+
+describe('logwrite against a socket that accepts and closes at once', () => {
+  it('keeps retrying with one-line reports, never crashes, and exits 0 on SIGTERM', async () => {
+    const d = scratch()
+    const sock = path.join(d, 'closer.sock')
+    const peer = await acceptAndClose(sock)
+    cleanups.push(() => peer.close())
+    const lw = startLogwrite(['--socket', sock, '--log-dir', path.join(d, 'logs')], cleanups)
+    await waitFor(() => lw.stderr().includes('closed the connection at once'), 10_000)
+    await sleep(1500) // several reconnects
+    assert.equal(lw.proc.exitCode, null, `still running: ${lw.stderr()}`)
+    assert.deepEqual(await lw.stop(), {code: 0, signal: null})
+    const lines = lw.stderr().trimEnd().split('\n')
+    for (const l of lines) assert.match(l, /^logwrite\[\d+\]: /, 'its own one-line reports only')
+    assert.doesNotMatch(lw.stderr(), /Unhandled|node:|\n\s+at /)
+    assert.match(lw.stderr(), /cannot connect to memlogd at .* \(retrying\): (EPIPE|ECONNRESET) \(it closed the connection at once \(is this memlogd's query socket\?\)\)/)
   })
 })
 
