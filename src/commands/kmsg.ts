@@ -2,18 +2,12 @@ import {Flags} from '@oclif/core'
 import {DiagkitCommand} from '../cli/base-command.js'
 import {pathFlag} from '../cli/flags.js'
 import fs from 'node:fs'
+import {isFileOrDevice, settled, writeAll, writeAllSync} from '../util/write-all.js'
 // Only types at the top. run() loads just the modules a mode needs (--dump no
 // follower, no filters unless asked); chalk loads only for colour on a terminal.
 import type {HumanColors, KmsgRecord, RecordFilter} from '../kmsg/index.js'
 
 type Format = typeof import('../kmsg/format.js')
-
-/** Resolves once everything written to stream so far has gone to the kernel (a pipe may hold writes back). */
-function flushed(stream: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => {
-    stream.write('', () => resolve())
-  })
-}
 
 export default class Kmsg extends DiagkitCommand {
   static description = `Without flags this is LinuxKit's kmsg service: it follows /dev/kmsg forever and writes one line per kernel record to stderr, "(<seq>) - <RFC 3339 nano time>: <text>", so that memlogd captures it like any service. With --dump it prints what the kernel holds now (to stdout) and exits, like dmesg.
@@ -45,6 +39,9 @@ With --state FILE the last seq written is saved after every batch; a restart res
   }
 
   static summary = 'Stream or dump the kernel log (/dev/kmsg), as LinuxKit\'s kmsg service or a dmesg replacement.'
+
+  // Written out: oclif's own renders the --json/-H/-T exclusions as "[-H | ]".
+  static usage = '<%= command.id %> [--dump | --since-end] [--json | -H [-T]] [-l <levels>] [-f <facilities>] [--since <time>] [--state <file>] [--stdout] [--device <path>]'
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Kmsg)
@@ -87,11 +84,17 @@ With --state FILE the last seq written is saved after every batch; a restart res
 
     const toStdout = flags.dump || flags.stdout
     const out = toStdout ? process.stdout : process.stderr
-    out.on('error', (err: NodeJS.ErrnoException) => {
-      // The reader went away (| head, memlogd stopped): nothing left to do.
+    const outName = toStdout ? 'stdout' : 'stderr'
+    // The reader went away (| head, memlogd stopped): nothing left to do, and
+    // nothing saved in --state for what it did not get. Anything else (a full
+    // disk, a bad fd): one line, exit 1.
+    const outputFailed = (err: NodeJS.ErrnoException): never => {
       if (err.code === 'EPIPE') process.exit(flags.dump ? 0 : 1)
-      throw err
-    })
+      const why = err.code ? `${err.code} (${err.message.replace(/^\w+: /, '').replace(/, write$/, '')})` : err.message
+      process.stderr.write(`diagkit kmsg: cannot write to ${outName}: ${why}\n`)
+      return process.exit(1)
+    }
+    out.on('error', outputFailed)
     const render = await this.renderer(fmt, flags, out)
     const onBadRecord = (err: Error) => this.warn(`skipped a record that does not parse: ${err.message}`)
 
@@ -113,17 +116,18 @@ With --state FILE the last seq written is saved after every batch; a restart res
       }
       if (lines.length > 0) {
         lines.push('') // the last line's newline, from the join itself
-        out.write(lines.join('\n'))
+        await writeAll(out, lines.join('\n')).catch(outputFailed)
       }
-      saveState(last)
+      saveState(last) // only once the output is out
       // Everything is done and closed. Returning would make Node wait for
       // V8's background compiles of the loop above before it exits (~0.5 ms
-      // of a ~10 ms dump); once the output has reached the kernel, exit.
-      await Promise.all([flushed(out), flushed(process.stderr)])
+      // of a ~10 ms dump); once warnings have gone out too, exit.
+      await settled(process.stderr)
       process.exit(process.exitCode ?? 0)
     }
 
     const [{KmsgFollower}, {bootTimeNs}] = await Promise.all([import('../kmsg/follow.js'), import('../kmsg/boot-time.js')])
+    const toFile = isFileOrDevice(out.fd)
     const follower = new KmsgFollower({
       device: flags.device,
       sinceEnd: flags['since-end'] && after === undefined,
@@ -134,7 +138,17 @@ With --state FILE the last seq written is saved after every batch; a restart res
         filter.bootTimeNs = boot
         let text = ''
         for (const r of records) if (keep(r)) text += `${render(r, boot)}\n`
-        if (text !== '') out.write(text)
+        if (text !== '') {
+          // A file or device: every byte now, or an error (Node's own write
+          // would drop the tail of a short write); a pipe queues the rest.
+          if (toFile) {
+            try {
+              writeAllSync(out.fd, text)
+            } catch (error) {
+              outputFailed(error as NodeJS.ErrnoException)
+            }
+          } else out.write(text)
+        }
         saveState(follower.lastSeq)
       },
       onRetry: (err, ms) => this.warn(`reading ${flags.device} failed (${err.message}); reopening in ${ms} ms`),

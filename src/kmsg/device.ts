@@ -36,20 +36,33 @@ export type StartReadAhead = (fd: number, readSize: number) => KmsgReadAhead
 const KMSG_MAJOR = 1
 const KMSG_MINOR = 11
 
-/**
- * Refuses anything but the kernel log: /dev/zero or a plain file would be
- * read forever or as garbage records. Closes fd and throws (code ENODEV).
- */
-function assertKernelLog(fd: number, path: string): void {
-  const st = fs.fstatSync(fd)
+function isKernelLog(st: fs.Stats): boolean {
   const major = Number((BigInt(st.rdev) >> 8n) & 0xfffn)
   const minor = st.rdev & 0xff
-  if (st.isCharacterDevice() && major === KMSG_MAJOR && minor === KMSG_MINOR) return
-  fs.closeSync(fd)
+  return st.isCharacterDevice() && major === KMSG_MAJOR && minor === KMSG_MINOR
+}
+
+function notKernelLog(path: string): NodeJS.ErrnoException {
   const err: NodeJS.ErrnoException = new Error(`not the kernel log device (expected character device ${KMSG_MAJOR}:${KMSG_MINOR}, like /dev/kmsg)`)
   err.code = 'ENODEV'
   err.path = path
-  throw err
+  return err
+}
+
+/**
+ * Refuses anything but the kernel log: /dev/zero or a plain file would be
+ * read forever or as garbage records. The path is checked before it is
+ * opened (opening some devices does something: a watchdog starts counting),
+ * and the open fd again (the path may have changed in between). Throws
+ * code ENODEV; the fd is closed.
+ */
+function openKernelLog(path: string): number {
+  if (!isKernelLog(fs.statSync(path))) throw notKernelLog(path)
+  // libuv adds O_CLOEXEC; O_NONBLOCK turns "no record yet" into EAGAIN.
+  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
+  if (isKernelLog(fs.fstatSync(fd))) return fd
+  fs.closeSync(fd)
+  throw notKernelLog(path)
 }
 
 /**
@@ -58,9 +71,7 @@ function assertKernelLog(fd: number, path: string): void {
  * while the caller parses this one, which is what a one-shot dump wants.
  */
 export function openKmsgDevice(path: string = DEFAULT_KMSG_DEVICE, lseek?: Lseek, drain?: KmsgDrain, readAhead?: StartReadAhead): KmsgDevice {
-  // libuv adds O_CLOEXEC; O_NONBLOCK turns "no record yet" into EAGAIN.
-  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
-  assertKernelLog(fd, path)
+  const fd = openKernelLog(path)
   let open = true
   let ahead: KmsgReadAhead | undefined
   const nextChunk = readAhead && ((readSize: number) => {

@@ -100,6 +100,54 @@ describe('real /dev/kmsg', {skip: SKIP}, () => {
     assert.ok(lines.some((l) => l.endsWith(`: ${marker}`)))
   })
 
+  it('--dump output that cannot be written: one line and exit 1; nothing saved in --state; a failing stderr does not matter', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dk-kmsg-out-'))
+    const sh = (script: string) => spawnSync('bash', ['-c', script], {cwd: ROOT, encoding: 'utf8', timeout: 20_000, env: {...process.env, HOME: os.tmpdir()}})
+    const run = `"${process.execPath}" "${BIN}" kmsg --dump`
+    try {
+      const full = sh(`${run} --state "${dir}/s1" > /dev/full`)
+      assert.equal(full.status, 1)
+      assert.equal(full.stderr, 'diagkit kmsg: cannot write to stdout: ENOSPC (no space left on device)\n')
+      assert.ok(!fs.existsSync(path.join(dir, 's1')), 'no state for records nobody got')
+      const badFd = sh(`${run} 1</etc/hostname`)
+      assert.equal(badFd.status, 1)
+      assert.equal(badFd.stderr, 'diagkit kmsg: cannot write to stdout: EBADF (bad file descriptor)\n')
+      const head = sh(`${run} --state "${dir}/s2" | head -1; echo "exit \${PIPESTATUS[0]}"`)
+      assert.match(head.stdout, /^\(\d+\) - .*\nexit 0\n$/)
+      assert.equal(head.stderr, '')
+      assert.ok(!fs.existsSync(path.join(dir, 's2')), 'the reader left early: nothing marked as written')
+      // Through a pipe read late, so that the output is still queued when the dump is done.
+      const held = (await dumpKmsg()).length
+      const noStderr = sh(`${run} 2>/dev/full | (sleep 0.5; cat); echo "exit \${PIPESTATUS[0]}"`)
+      const lines = noStderr.stdout.trimEnd().split('\n')
+      assert.equal(lines.pop(), 'exit 0')
+      assert.ok(lines.length > held - 50, `${lines.length} lines for about ${held} records`)
+      assert.ok(lines.every((l) => LK_LINE.test(l)), 'whole lines only')
+    } finally {
+      fs.rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('--dump onto a disk that fills up: exit 1 naming ENOSPC, --state not moved past what was written', (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dk-kmsg-full-'))
+    const mnt = path.join(dir, 'mnt')
+    fs.mkdirSync(mnt)
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', mnt]).status !== 0) {
+      fs.rmSync(dir, {recursive: true, force: true})
+      return t.skip('cannot mount a tmpfs here')
+    }
+    try {
+      // Node's own stdout write would take the first 16 KiB and drop the rest without a word.
+      const res = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" kmsg --dump --state "${dir}/state" > "${mnt}/out.txt"`], {cwd: ROOT, encoding: 'utf8', timeout: 20_000})
+      assert.equal(res.status, 1)
+      assert.equal(res.stderr, 'diagkit kmsg: cannot write to stdout: ENOSPC (no space left on device)\n')
+      assert.ok(!fs.existsSync(path.join(dir, 'state')))
+    } finally {
+      spawnSync('umount', [mnt])
+      fs.rmSync(dir, {recursive: true, force: true})
+    }
+  })
+
   it('--dump --json: one object per record with seq as a string; escapes kept in lines, decoded in JSON', async () => {
     const marker = `diagkit-json-${randomUUID()}`
     writeKmsg(`${marker}\tTAB`, 30) // daemon.info; the kernel escapes the tab as \x09
@@ -178,6 +226,26 @@ describe('kmsg CLI errors', () => {
     assert.equal(res.status, 1)
     assert.match(flat(res.stderr), /cannot read \/dev\/no-such-kmsg: no such device \(ENOENT\)/)
     assert.ok(!res.stderr.includes('    at '), 'no stack trace')
+  })
+
+  it('checks a path before it opens it: a FIFO is refused without being opened', async () => {
+    // Opening some devices does something (a watchdog starts counting); a
+    // FIFO shows an open: the writer waiting on it would go on.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dk-kmsg-fifo-'))
+    const fifo = path.join(dir, 'fifo')
+    spawnSync('mkfifo', [fifo])
+    const writer = spawn('sh', ['-c', `echo x > "${fifo}"`])
+    children.push(writer)
+    try {
+      const res = cli(['kmsg', '--dump', '--device', fifo])
+      assert.equal(res.status, 1)
+      assert.match(res.stderr, /not the kernel log device/)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      assert.equal(writer.exitCode, null, 'the writer still waits: nobody opened the FIFO')
+    } finally {
+      writer.kill('SIGKILL')
+      fs.rmSync(dir, {recursive: true, force: true})
+    }
   })
 
   it('a device that is not the kernel log (/dev/zero, a file, a directory): exit 1, one line, no endless read', () => {
