@@ -6,6 +6,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import {describe, it} from 'node:test'
 import {diagnose, type Collector, SkipCollector} from '../../src/diagnose/index.js'
+import {buildSummary} from '../../src/diagnose/summary.js'
+import type {CollectorResult} from '../../src/diagnose/types.js'
 import {listTree, readZip, sha256, tempDir, text} from './helpers.js'
 
 const fixed = () => new Date('2026-03-04T05:06:07Z')
@@ -102,5 +104,21 @@ describe('diagnose library', () => {
     const z = readZip(res.path)
     assert.deepEqual(z.names.filter((n) => n !== 'summary.txt' && n !== 'manifest.json'), ['abs/__/x.txt', 'abs/__/x~2.txt', 'ctl_name.txt'])
     assert.equal(text(z, 'abs/__/x~2.txt'), '2')
+  })
+})
+
+describe('buildSummary: the kernel section', () => {
+  const kmsgResult = (status: CollectorResult['status'], error?: string): CollectorResult =>
+    ({name: 'kmsg', status, startedAt: '2026-12-03T00:00:00.000Z', durationMs: 1, bytes: 0, truncated: false, files: [], ...(error ? {error} : {})})
+  const meta = {id: 'id', hostname: 'h', kernel: 'k', start: new Date(0), end: new Date(1000), root: true}
+
+  it('lists each problem kernelProblems found, counted', () => {
+    const s = buildSummary([kmsgResult('ok')], {kernelProblems: ['OOM killer killed process 4242 (stress)', 'segfault in java'], nearlyFull: []}, meta)
+    assert.match(s, /^Kernel warnings and errors \(2\):\n {2}- OOM killer killed process 4242 \(stress\)\n {2}- segfault in java$/m)
+  })
+
+  it('says none were found when the kernel log was read, and why not when it was not', () => {
+    assert.match(buildSummary([kmsgResult('ok')], {kernelProblems: [], nearlyFull: []}, meta), /^Kernel warnings and errors: none found \(OOM kills/m)
+    assert.doesNotMatch(buildSummary([kmsgResult('skipped', 'no kernel log device')], {kernelProblems: [], nearlyFull: []}, meta), /none found/)
   })
 })
