@@ -31,7 +31,9 @@ describe('kmsg under memlogd', {skip: SKIP}, () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'km-'))
     const logSock = path.join(dir, 'l.sock')
     const qSock = path.join(dir, 'q.sock')
-    const daemon = spawn(process.execPath, [BIN, 'memlogd', '--socket-log', logSock, '--socket-query', qSock, '--max-lines', '200000', '--no-console'],
+    // Lines as long as a kernel record can get once its bytes are \xNN-escaped (~4 KiB):
+    // memlogd's default 1024 would cut them, as LinuxKit's does.
+    const daemon = spawn(process.execPath, [BIN, 'memlogd', '--socket-log', logSock, '--socket-query', qSock, '--max-lines', '200000', '--max-line-len', '16384', '--no-console'],
       {cwd: ROOT, env, stdio: 'ignore'})
     procs.push(daemon)
     await waitFor('memlogd sockets', () => fs.existsSync(logSock) && fs.existsSync(qSock), undefined, 15_000)
