@@ -24,7 +24,7 @@ Each entry is also echoed to stdout as "<time>;<source>;<msg>" unless --no-conso
   static flags = {
     'client-timeout': Flags.integer({default: 5, description: 'Seconds a query client may take to send its mode byte before it is closed.', max: 2_147_483, min: 1}),
     console: Flags.boolean({allowNo: true, default: true, description: 'Echo every entry to stdout in logread text form.'}),
-    daemonize: Flags.boolean({default: false, description: 'Bind both sockets, then continue in the background and return at once.'}),
+    daemonize: Flags.boolean({default: false, description: 'Bind both sockets, then continue in the background and return at once, printing the daemon\'s pid.'}),
     'fd-log': Flags.integer({description: 'Use this inherited, bound datagram socket fd instead of --socket-log.', min: 0}),
     'fd-query': Flags.integer({description: 'Use this inherited, bound and listening stream socket fd instead of --socket-query.', min: 0}),
     'max-bytes': sizeFlag({default: 16 * 1024 ** 2, defaultHelp: async () => '16MiB', description: 'Memory bound of the ring: bytes of encoded entries (suffixes K, M, G, T, KiB, MiB…).', maxBytes: 2 ** 40, minBytes: 1024}),
@@ -50,7 +50,8 @@ Each entry is also echoed to stdout as "<time>;<source>;<msg>" unless --no-conso
         if (flags['fd-log'] !== undefined || flags['fd-query'] !== undefined) {
           this.error('--daemonize binds the sockets itself; it cannot be combined with --fd-log or --fd-query', {exit: 2})
         }
-        await daemonize({script: process.argv[1], logPath: flags['socket-log'], queryPath: flags['socket-query'], flags: [...limits, '--no-console']})
+        const pid = await daemonize({script: process.argv[1], logPath: flags['socket-log'], queryPath: flags['socket-query'], flags: [...limits, '--no-console']})
+        this.log(String(pid)) // for `pid=$(diagkit memlogd --daemonize)`, then `kill $pid`
         return
       }
       const daemon = Daemon.start({

@@ -18,11 +18,14 @@ export default class Run extends DiagkitCommand {
   ]
 
   static flags = {
-    name: Flags.string({char: 'n', description: 'Source name (default: the basename of CMD).'}),
+    name: Flags.string({char: 'n', description: 'Source name (default: the basename of COMMAND).'}),
     socket: pathFlag({default: DEFAULT_LOG_SOCKET, description: "memlogd's log socket."}),
   }
 
   static strict = false
+
+  // Flags go before `--`: after it everything is COMMAND's (oclif's own usage line would suggest otherwise).
+  static usage = '<%= command.id %> [-n <value>] [--socket <value>] -- COMMAND [ARG...]'
 
   static summary = "Run a program with its output captured by memlogd."
 

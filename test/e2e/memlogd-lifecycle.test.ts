@@ -116,7 +116,7 @@ describe('--daemonize', () => {
     const querySock = path.join(dir, 'q.sock')
     const r = await cli(['memlogd', '--daemonize', '--socket-log', logSock, '--socket-query', querySock])
     assert.equal(r.code, 0, r.stderr)
-    assert.equal(r.stdout, '')
+    assert.match(r.stdout, /^\d+\n$/, 'prints the daemon\'s pid')
     // No waiting: both sockets accept clients the moment the command returned.
     const first = await dump(querySock)
     assert.match(first[0]?.msg ?? '', /^memlogd started \(instance [0-9a-f]{16}, max-lines 5000, /)
@@ -127,6 +127,7 @@ describe('--daemonize', () => {
     const pids = pidsWithArg(logSock)
     assert.equal(pids.length, 1, `background daemons for ${logSock}: ${pids.join(', ')}`)
     background.push(pids[0])
+    assert.equal(Number(r.stdout), pids[0], 'the pid printed is the daemon\'s')
     // It leads its own session (detached), so a terminal's hangup does not reach it.
     const stat = fs.readFileSync(`/proc/${pids[0]}/stat`, 'utf8')
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
