@@ -13,7 +13,12 @@ globalThis.diagkitEarlySignals = {
 }
 // chalk does not read NO_COLOR; translate it before anything loads chalk.
 if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') process.env.FORCE_COLOR = '0'
-const {execute} = await import('@oclif/core')
+// oclif's runner and the pieces every command is built from (bin/oclif-core.cjs),
+// not its whole index: that also loads help rendering and more, ~9 ms no command needs.
+const {createRequire} = await import('node:module')
+const require = createRequire(import.meta.url)
+const {execute} = require('@oclif/core/execute')
+require('./oclif-core.cjs')
 const {fileURLToPath} = await import('node:url')
 // diagkit has no user-installed plugins: without this, oclif probes
 // ~/.local/share/diagkit on every run and warns when HOME is not readable.

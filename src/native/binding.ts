@@ -48,7 +48,7 @@ export interface RawBinding {
   Poller: new (fd: number, cb: (status: number, readable: boolean, writable: boolean) => void) => RawPoller
 }
 
-// Three levels up from dist/src/native, and from dist/src/commands, where this
+// Three levels up from dist/src/native, and from dist/cli/commands, where this
 // code also runs inside each command's bundle (scripts/bundle-commands.mjs).
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 const candidates = [

@@ -11,7 +11,7 @@ describe('oclif.manifest.json', () => {
     try {
       fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'))
       // A real copy: through a symlink oclif resolves back to the repo and rewrites its manifest.
-      fs.cpSync(path.join(ROOT, 'dist/src'), path.join(dir, 'dist/src'), {recursive: true})
+      fs.cpSync(path.join(ROOT, 'dist/cli'), path.join(dir, 'dist/cli'), {recursive: true}) // the command bundles
       fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'))
       fs.symlinkSync(path.join(ROOT, 'native'), path.join(dir, 'native'))
       // cwd matters: oclif first deletes ./oclif.manifest.json relative to it.
