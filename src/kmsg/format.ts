@@ -7,7 +7,7 @@ import {formatRecordTime, recordTimeNs} from './time.js'
 
 const UNSAFE = /[\u0000-\u001f\u007f-\uffff]/g
 /** The same class without /g: test() needs no lastIndex reset (this runs per line of a dump). */
-export const HAS_UNSAFE = /[\u0000-\u001f\u007f-\uffff]/
+const HAS_UNSAFE = /[\u0000-\u001f\u007f-\uffff]/
 
 function escapeUnsafe(ch: string): string {
   const code = ch.charCodeAt(0)
@@ -21,8 +21,7 @@ export function lineText(text: string): string {
 
 /** LinuxKit's kmsg form: "(<seq>) - <RFC 3339 nano>: <text>" (no newline). */
 export function formatLinuxkitLine(r: KmsgRecord, bootTimeNs: bigint): string {
-  const text = HAS_UNSAFE.test(r.text) ? r.text.replace(UNSAFE, escapeUnsafe) : r.text
-  return `(${r.seq}) - ${formatRecordTime(r.usec, bootTimeNs)}: ${text}`
+  return `(${r.seq}) - ${formatRecordTime(r.usec, bootTimeNs)}: ${lineText(r.text)}`
 }
 
 export interface HumanColors {

@@ -9,7 +9,7 @@
 // an unusual header, a read error) the record path takes over, resuming after
 // the last seq rendered, for the rest of the dump.
 import type {KmsgBatch, KmsgDevice} from './device.js'
-import {formatLinuxkitLine, HAS_UNSAFE, lineText} from './format.js'
+import {formatLinuxkitLine, lineText} from './format.js'
 import {COMMON_HEADER} from './record.js'
 import {DEFAULT_READ_BUFFER, KmsgReader, type ReaderOptions} from './reader.js'
 import {formatRecordTimeSplit, splitBootTime} from './time.js'
@@ -59,8 +59,7 @@ export function renderLinuxkitDump(device: KmsgDevice, bootNs: bigint, lines: st
         return viaRecords(device, batch, lastSeqText, bootNs, lines, opts)
       }
       const seqText = text.slice(c1 + 1, c2)
-      const line = text.slice(semi + 1, textEnd)
-      lines.push(`(${seqText}) - ${formatRecordTimeSplit(usec, bootSec, bootNsec)}: ${HAS_UNSAFE.test(line) ? lineText(line) : line}`)
+      lines.push(`(${seqText}) - ${formatRecordTimeSplit(usec, bootSec, bootNsec)}: ${lineText(text.slice(semi + 1, textEnd))}`)
       prevSeq = seq
       lastSeqText = seqText
       start = end

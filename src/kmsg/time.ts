@@ -30,19 +30,14 @@ const MAX_SAFE_USEC = BigInt(Number.MAX_SAFE_INTEGER)
  */
 export function formatRecordTime(usec: bigint, bootNs: bigint): string {
   if (usec > MAX_SAFE_USEC) return formatNs(recordTimeNs(usec, bootNs))
-  return formatRecordTimeUs(Number(usec), bootNs)
-}
-
-/** formatRecordTime for a usec that is a safe-integer Number (no BigInt on the way). */
-export function formatRecordTimeUs(usec: number, bootNs: bigint): string {
   if (bootNs !== cachedBoot) {
     cachedBoot = bootNs
     const split = splitBootTime(bootNs)
     bootInRange = split !== undefined
     ;[bootSec, bootNsec] = split ?? [0, 0]
   }
-  if (!bootInRange) return formatNs(recordTimeNs(BigInt(usec), bootNs))
-  return formatRecordTimeSplit(usec, bootSec, bootNsec)
+  if (!bootInRange) return formatNs(recordTimeNs(usec, bootNs))
+  return formatRecordTimeSplit(Number(usec), bootSec, bootNsec)
 }
 
 /**
